@@ -1,0 +1,37 @@
+package dev.oneway.common;
+
+/** The kinds of job event, as they appear on the events topic and on the WebSocket ("job.succeeded"). */
+public enum EventType {
+    QUEUED("job.queued", JobStatus.QUEUED),
+    STARTED("job.started", JobStatus.RUNNING),
+    PROGRESS("job.progress", JobStatus.RUNNING),
+    SUCCEEDED("job.succeeded", JobStatus.SUCCEEDED),
+    FAILED("job.failed", JobStatus.FAILED),
+    CANCELED("job.canceled", JobStatus.CANCELED);
+
+    private final String wireName;
+    private final JobStatus status;
+
+    EventType(String wireName, JobStatus status) {
+        this.wireName = wireName;
+        this.status = status;
+    }
+
+    public String wireName() {
+        return wireName;
+    }
+
+    /** The job status an event of this type moves the job to. */
+    public JobStatus status() {
+        return status;
+    }
+
+    public static EventType fromWireName(String name) {
+        for (EventType t : values()) {
+            if (t.wireName.equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown event type '" + name + "'");
+    }
+}

@@ -1,0 +1,100 @@
+package dev.oneway.common;
+
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The one configuration reader: ONEWAY_* environment variables over documented defaults
+ * ({@link Setting}). Tests and the standalone build one from a map of overrides.
+ */
+public final class OnewayConfig {
+
+    private final Map<Setting, String> values;
+
+    private OnewayConfig(Map<Setting, String> values) {
+        this.values = values;
+    }
+
+    public static OnewayConfig fromEnv() {
+        return from(System.getenv());
+    }
+
+    /** Reads every setting from a map keyed by environment variable name; absent keys take the default. */
+    public static OnewayConfig from(Map<String, String> env) {
+        Map<Setting, String> values = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            values.put(s, env.getOrDefault(s.envName(), s.defaultValue()).trim());
+        }
+        OnewayConfig config = new OnewayConfig(values);
+        config.validate();
+        return config;
+    }
+
+    /** A copy with some settings replaced. */
+    public OnewayConfig with(Setting setting, Object value) {
+        Map<Setting, String> copy = new EnumMap<>(values);
+        copy.put(setting, String.valueOf(value));
+        OnewayConfig config = new OnewayConfig(copy);
+        config.validate();
+        return config;
+    }
+
+    public String get(Setting setting) {
+        return values.get(setting);
+    }
+
+    public int getInt(Setting setting) {
+        String raw = values.get(setting);
+        try {
+            return Integer.parseInt(raw);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(setting.envName() + " must be an integer, got '" + raw + "'");
+        }
+    }
+
+    /** Tenant by API key, from ONEWAY_API_KEYS ("tenant:key,tenant:key"). */
+    public Map<String, String> apiKeys() {
+        Map<String, String> tenantByKey = new LinkedHashMap<>();
+        String raw = get(Setting.API_KEYS);
+        if (raw.isEmpty()) {
+            return tenantByKey;
+        }
+        for (String pair : raw.split(",")) {
+            int colon = pair.indexOf(':');
+            if (colon <= 0 || colon == pair.length() - 1) {
+                throw new IllegalArgumentException(
+                        "ONEWAY_API_KEYS must be comma-separated tenant:key pairs, got an entry without tenant or key");
+            }
+            String tenant = pair.substring(0, colon).trim();
+            String key = pair.substring(colon + 1).trim();
+            if (tenantByKey.put(key, tenant) != null) {
+                throw new IllegalArgumentException("ONEWAY_API_KEYS lists the same key twice");
+            }
+        }
+        return tenantByKey;
+    }
+
+    private void validate() {
+        for (Setting s : Setting.values()) {
+            if (isInteger(s.defaultValue())) {
+                int v = getInt(s);
+                if (v < 0 || (v == 0 && s != Setting.HTTP_PORT)) {
+                    throw new IllegalArgumentException(s.envName() + " must be positive, got " + v);
+                }
+            }
+        }
+        apiKeys();
+    }
+
+    private static boolean isInteger(String s) {
+        return !s.isEmpty() && s.chars().allMatch(Character::isDigit);
+    }
+
+    @Override
+    public String toString() {
+        Map<String, String> shown = new LinkedHashMap<>();
+        values.forEach((k, v) -> shown.put(k.envName(), k == Setting.API_KEYS || k == Setting.S3_SECRET_KEY ? "***" : v));
+        return shown.toString();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.oneway.common;
+
+/**
+ * Every ONEWAY_* variable, its default and its meaning. This list is the configuration's single
+ * source: {@link OnewayConfig} reads only these, and README's table is checked against it.
+ */
+public enum Setting {
+    HTTP_PORT("8080", "Gateway HTTP port (REST API, WebSocket, playground)."),
+    API_KEYS("demo:demo-key", "Comma-separated tenant:key pairs, e.g. alpha:key-1,beta:key-2."),
+    KAFKA_BOOTSTRAP("localhost:9092", "Kafka bootstrap servers (the standalone starts its own broker and ignores this)."),
+    JOBS_TOPIC("oneway.jobs", "Topic jobs are produced to (key = job id)."),
+    EVENTS_TOPIC("oneway.job-events", "Topic of job events (key = job id); the gateway's view is built from it."),
+    JOBS_PARTITIONS("6", "Partitions of the jobs topic when Oneway creates it; bounds how many workers share the load."),
+    CONSUMER_GROUP("oneway-workers", "Consumer group of the workers."),
+    KAFKA_ACK_TIMEOUT_MS("10000", "How long POST /v1/jobs waits for Kafka to acknowledge a job before answering 503."),
+    S3_ENDPOINT("http://localhost:9000", "S3/MinIO endpoint (the standalone starts its own S3 server and ignores this)."),
+    S3_PUBLIC_ENDPOINT("", "Endpoint used in presigned URLs handed to clients; empty = S3_ENDPOINT."),
+    S3_ACCESS_KEY("oneway", "S3 access key."),
+    S3_SECRET_KEY("oneway-secret", "S3 secret key."),
+    S3_BUCKET("oneway-images", "Bucket for finished images (created if missing)."),
+    S3_REGION("us-east-1", "S3 region."),
+    PRESIGN_EXPIRY_SECONDS("900", "Lifetime of presigned image URLs."),
+    MODEL_DIR("", "Diffusers-layout TiUE model folder; empty = the generated tiny model (noise images)."),
+    DEVICE("auto", "Engine device: auto, cpu or gpu."),
+    DTYPE("auto", "Engine precision: auto (float16 on GPU, float32 on CPU), float32 or float16."),
+    MAX_BATCH_SIZE("8", "Most jobs a worker runs in one engine batch."),
+    MAX_BATCH_WAIT_MS("50", "Longest a worker waits for batch mates after the first job of a batch arrives."),
+    WORKER_INSTANCES("1", "Worker verticles per worker JVM (each consumes in the same group)."),
+    DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects.");
+
+    private final String defaultValue;
+    private final String description;
+
+    Setting(String defaultValue, String description) {
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** The environment variable, e.g. ONEWAY_HTTP_PORT. */
+    public String envName() {
+        return "ONEWAY_" + name();
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+}

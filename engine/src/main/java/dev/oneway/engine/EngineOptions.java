@@ -1,0 +1,25 @@
+package dev.oneway.engine;
+
+import java.util.Locale;
+
+/**
+ * Where and in what precision the engine runs. "auto" picks the GPU with float16 when DJL's
+ * PyTorch engine has one, else the CPU with float32 (half precision on a CPU is ~100x slower).
+ */
+public record EngineOptions(String device, String dtype) {
+
+    public static EngineOptions defaults() {
+        return new EngineOptions("auto", "auto");
+    }
+
+    public EngineOptions {
+        device = device == null ? "auto" : device.toLowerCase(Locale.ROOT);
+        dtype = dtype == null ? "auto" : dtype.toLowerCase(Locale.ROOT);
+        if (!device.equals("auto") && !device.equals("cpu") && !device.equals("gpu")) {
+            throw new IllegalArgumentException("device must be auto, cpu or gpu, got '" + device + "'");
+        }
+        if (!dtype.equals("auto") && !dtype.equals("float32") && !dtype.equals("float16")) {
+            throw new IllegalArgumentException("dtype must be auto, float32 or float16, got '" + dtype + "'");
+        }
+    }
+}
