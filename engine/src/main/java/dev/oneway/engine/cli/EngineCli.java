@@ -1,0 +1,184 @@
+package dev.oneway.engine.cli;
+
+import dev.oneway.engine.EngineOptions;
+import dev.oneway.engine.GeneratedImage;
+import dev.oneway.engine.GenerationRequest;
+import dev.oneway.engine.ModelDefaults;
+import dev.oneway.engine.ProgressListener;
+import dev.oneway.engine.Sampler;
+import dev.oneway.engine.StageTimings;
+import dev.oneway.engine.TiueEngine;
+import dev.oneway.engine.tiny.RandomModels;
+import dev.oneway.engine.tiny.TinyModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * java -jar oneway-engine.jar generate|bench ... (see {@link #USAGE}). Models are a folder or one of
+ * the generated ones: tiny, tiny-sd21 (small, for tests) and random-sd15, random-sd21 (real sizes,
+ * random weights, for speed and memory figures).
+ */
+public final class EngineCli {
+
+    static final String USAGE = """
+            usage:
+              generate --model <folder>|tiny|tiny-sd21 --prompt TEXT [--seed N] [--width W] [--height H]
+                       [--steps K] [--sampler tiue|looped] [--device auto|cpu|gpu] [--dtype auto|float32|float16] --out FILE.png
+              bench    --model <folder>|tiny|tiny-sd21|random-sd15|random-sd21 [--batch 1,2,4] [--sampler tiue,looped]
+                       [--steps K] [--width W] [--height H] [--repeats N] [--warmup N] [--device ...] [--dtype ...]
+            bench prints one JSON object per line and configuration.""";
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            System.out.println(USAGE);
+            return;
+        }
+        try {
+            Map<String, String> opts = parse(Arrays.copyOfRange(args, 1, args.length));
+            switch (args[0]) {
+                case "generate" -> generate(opts);
+                case "bench" -> bench(opts);
+                default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+        }
+    }
+
+    private static void generate(Map<String, String> o) throws Exception {
+        String out = require(o, "out");
+        String prompt = require(o, "prompt");
+        try (TiueEngine engine = TiueEngine.load(resolveModel(require(o, "model")), options(o))) {
+            GenerationRequest request = request(engine.defaults(), o, prompt);
+            GeneratedImage image = engine.generate(List.of(request), (stage, done, total) ->
+                    System.err.printf(Locale.ROOT, "  %s (%d/%d)%n", stage, done, total)).get(0);
+            Path file = Path.of(out);
+            if (file.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(file.toAbsolutePath().getParent());
+            }
+            Files.write(file, image.png());
+            StageTimings t = image.timings();
+            System.out.printf(Locale.ROOT, "wrote %s (%dx%d, %d bytes) in %.0f ms: text %.0f, encoder %.0f, decoder %.0f, vae %.0f%n",
+                    file, request.width(), request.height(), image.png().length, t.totalMs(), t.textMs(), t.encoderMs(),
+                    t.decoderMs(), t.vaeMs());
+        }
+    }
+
+    private static void bench(Map<String, String> o) throws Exception {
+        int[] batches = Arrays.stream(o.getOrDefault("batch", "1,2,4").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        List<Sampler> samplers = new ArrayList<>();
+        for (String s : o.getOrDefault("sampler", "tiue,looped").split(",")) {
+            samplers.add(Sampler.fromWireName(s.trim()));
+        }
+        int repeats = Integer.parseInt(o.getOrDefault("repeats", "3"));
+        int warmup = Integer.parseInt(o.getOrDefault("warmup", "1"));
+        String model = require(o, "model");
+        try (TiueEngine engine = TiueEngine.load(resolveModel(model), options(o))) {
+            for (Sampler sampler : samplers) {
+                for (int batch : batches) {
+                    Map<String, String> forSampler = new HashMap<>(o);
+                    forSampler.put("sampler", sampler.wireName());
+                    List<GenerationRequest> requests = new ArrayList<>();
+                    for (int i = 0; i < batch; i++) {
+                        forSampler.put("seed", Integer.toString(1000 + i));
+                        requests.add(request(engine.defaults(), forSampler, "a photo of a cat number " + i));
+                    }
+                    for (int i = 0; i < warmup; i++) {
+                        engine.generate(requests, ProgressListener.NONE);
+                    }
+                    double[] sums = new double[6];
+                    for (int r = 0; r < repeats; r++) {
+                        StageTimings t = engine.generate(requests, ProgressListener.NONE).get(0).timings();
+                        sums[0] += t.totalMs();
+                        sums[1] += t.textMs();
+                        sums[2] += t.encoderMs();
+                        sums[3] += t.decoderMs();
+                        sums[4] += t.vaeMs();
+                        sums[5] += t.schedulerMs();
+                    }
+                    GenerationRequest first = requests.get(0);
+                    double batchMs = sums[0] / repeats;
+                    System.out.printf(Locale.ROOT,
+                            "{\"model\":\"%s\",\"device\":\"%s\",\"dtype\":\"%s\",\"sampler\":\"%s\",\"batch\":%d,\"steps\":%d,"
+                                    + "\"width\":%d,\"height\":%d,\"repeats\":%d,\"imagesPerSecond\":%.4f,\"msPerImage\":%.2f,"
+                                    + "\"batchMs\":%.2f,\"textMs\":%.2f,\"encoderMs\":%.2f,\"decoderMs\":%.2f,\"schedulerMs\":%.2f,"
+                                    + "\"denoiseMs\":%.2f,\"vaeMs\":%.2f,\"peakRssMb\":%d}%n",
+                            model, engine.device(), engine.dtype().name().toLowerCase(Locale.ROOT), sampler.wireName(), batch,
+                            first.steps(), first.width(), first.height(), repeats, batch * 1000.0 / batchMs, batchMs / batch,
+                            batchMs, sums[1] / repeats, sums[2] / repeats, sums[3] / repeats, sums[5] / repeats,
+                            (sums[2] + sums[3] + sums[5]) / repeats, sums[4] / repeats, peakRssMb());
+                }
+            }
+        }
+    }
+
+    private static GenerationRequest request(ModelDefaults d, Map<String, String> o, String prompt) {
+        return new GenerationRequest(prompt,
+                Long.parseLong(o.getOrDefault("seed", "0")),
+                Integer.parseInt(o.getOrDefault("width", Integer.toString(d.width()))),
+                Integer.parseInt(o.getOrDefault("height", Integer.toString(d.height()))),
+                Integer.parseInt(o.getOrDefault("steps", Integer.toString(d.steps()))),
+                Sampler.fromWireName(o.getOrDefault("sampler", d.sampler().wireName())));
+    }
+
+    static Path resolveModel(String model) {
+        return switch (model) {
+            case "tiny" -> TinyModels.cached(TinyModels.Variant.SD15);
+            case "tiny-sd21" -> TinyModels.cached(TinyModels.Variant.SD21);
+            case "random-sd15" -> RandomModels.cached(RandomModels.Variant.SD15);
+            case "random-sd21" -> RandomModels.cached(RandomModels.Variant.SD21);
+            default -> {
+                Path dir = Path.of(model);
+                if (!Files.isDirectory(dir)) {
+                    throw new IllegalArgumentException("model '" + model
+                            + "' is neither a folder nor one of tiny, tiny-sd21, random-sd15, random-sd21");
+                }
+                yield dir;
+            }
+        };
+    }
+
+    private static EngineOptions options(Map<String, String> o) {
+        return new EngineOptions(o.get("device"), o.get("dtype"));
+    }
+
+    private static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
+            }
+        } catch (Exception ignored) {
+            // not on Linux: report -1 below
+        }
+        return -1;
+    }
+
+    private static String require(Map<String, String> o, String key) {
+        String v = o.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("missing --" + key);
+        }
+        return v;
+    }
+
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> out = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'");
+            }
+            out.put(args[i].substring(2), args[++i]);
+        }
+        return out;
+    }
+}

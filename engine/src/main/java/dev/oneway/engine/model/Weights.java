@@ -1,0 +1,51 @@
+package dev.oneway.engine.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Named tensors of one model part, addressed the way the checkpoint names them. Modules walk down with
+ * {@link #at} ("down_blocks" -> "0" -> "resnets" ...) and ask for a tensor with the shape their config
+ * implies; a missing tensor or a wrong shape fails right there, naming file, key and expectation.
+ */
+public final class Weights {
+
+    /** Where tensors come from: a safetensors file, or a random generator that records what was asked. */
+    public interface Source {
+        NDArray tensor(String key, long[] expectedShape);
+
+        boolean contains(String key);
+    }
+
+    private final Source source;
+    private final String prefix;
+
+    public Weights(Source source) {
+        this(source, "");
+    }
+
+    private Weights(Source source, String prefix) {
+        this.source = source;
+        this.prefix = prefix;
+    }
+
+    public Weights at(String name) {
+        return new Weights(source, prefix + name + ".");
+    }
+
+    public Weights at(int index) {
+        return at(Integer.toString(index));
+    }
+
+    public NDArray get(String name, long... shape) {
+        return source.tensor(prefix + name, shape);
+    }
+
+    public boolean contains(String name) {
+        return source.contains(prefix + name);
+    }
+
+    /** The full key of a name under this prefix (for messages). */
+    public String key(String name) {
+        return prefix + name;
+    }
+}

@@ -1,0 +1,41 @@
+package dev.oneway.engine.unet;
+
+import ai.djl.ndarray.NDArray;
+import dev.oneway.engine.model.Weights;
+import dev.oneway.engine.nn.Conv2d;
+import dev.oneway.engine.nn.GroupNorm;
+import dev.oneway.engine.nn.Linear;
+import dev.oneway.engine.nn.Ops;
+
+/**
+ * diffusers' ResnetBlock2D: norm1, SiLU, conv1, + time embedding projection, norm2, SiLU, conv2, plus
+ * the (1x1-projected when channels change) input. The VAE uses it without a time embedding.
+ */
+public record ResnetBlock2D(GroupNorm norm1, Conv2d conv1, Linear time_emb_proj, GroupNorm norm2, Conv2d conv2,
+                            Conv2d conv_shortcut) {
+
+    /** @param timeEmbedDim 0 for blocks without a time embedding (VAE) */
+    public static ResnetBlock2D load(Weights w, int in, int out, int timeEmbedDim, int groups, double eps) {
+        return new ResnetBlock2D(
+                GroupNorm.load(w.at("norm1"), groups, in, eps),
+                Conv2d.load(w.at("conv1"), in, out, 3),
+                timeEmbedDim > 0 ? Linear.load(w.at("time_emb_proj"), timeEmbedDim, out) : null,
+                GroupNorm.load(w.at("norm2"), groups, out, eps),
+                Conv2d.load(w.at("conv2"), out, out, 3),
+                in != out ? Conv2d.load(w.at("conv_shortcut"), in, out, 1) : null);
+    }
+
+    /** @param temb SiLU-free time embedding [N, timeEmbedDim], or null */
+    public NDArray forward(NDArray x, NDArray temb) {
+        return Ops.scoped(() -> {
+            NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
+            if (temb != null) {
+                NDArray t = time_emb_proj.forward(Ops.silu(temb));
+                h = h.addi(t.expandDims(2).expandDims(3));
+            }
+            h = conv2.forward(Ops.silu(norm2.forward(h)));
+            NDArray shortcut = conv_shortcut == null ? x : conv_shortcut.forward(x);
+            return h.addi(shortcut);
+        });
+    }
+}
