@@ -5,11 +5,25 @@ import java.util.Locale;
 /**
  * Where and in what precision the engine runs. "auto" picks the GPU with float16 when DJL's
  * PyTorch engine has one, else the CPU with float32 (half precision on a CPU is ~100x slower).
+ *
+ * @param batchInvariant null for the device's default, see {@link #batchInvariantOn}
  */
-public record EngineOptions(String device, String dtype) {
+public record EngineOptions(String device, String dtype, Boolean batchInvariant) {
 
     public static EngineOptions defaults() {
-        return new EngineOptions("auto", "auto");
+        return new EngineOptions("auto", "auto", null);
+    }
+
+    public EngineOptions(String device, String dtype) {
+        this(device, dtype, null);
+    }
+
+    /**
+     * Whether a job's image must not depend on its batch mates, bit for bit. Default (null): yes on
+     * the CPU, where it costs little; no on a GPU, where per-image convolutions would waste the batch.
+     */
+    public boolean batchInvariantOn(boolean gpu) {
+        return batchInvariant != null ? batchInvariant : !gpu;
     }
 
     public EngineOptions {

@@ -82,7 +82,7 @@ public final class TiueEngine implements AutoCloseable {
         };
         NDManager manager = engine.newBaseManager(gpu ? Device.gpu() : Device.cpu());
         try {
-            ModelFolder.Parts parts = ModelFolder.load(modelDir, manager, dtype);
+            ModelFolder.Parts parts = ModelFolder.load(modelDir, manager, dtype, options.batchInvariantOn(gpu));
             return new TiueEngine(modelDir.getFileName() == null ? modelDir.toString() : modelDir.getFileName().toString(),
                     manager, dtype, parts);
         } catch (RuntimeException e) {

@@ -29,7 +29,7 @@ public final class ModelFolder {
     public record Parts(ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
                         AutoencoderKLDecoder vae, DdimScheduler scheduler) { }
 
-    public static Parts load(Path dir, NDManager manager, DataType dtype) {
+    public static Parts load(Path dir, NDManager manager, DataType dtype, boolean batchInvariant) {
         if (!Files.isDirectory(dir)) {
             throw new ModelException(dir + ": model folder not found");
         }
@@ -45,14 +45,14 @@ public final class ModelFolder {
         ClipTextModel.Config textConfig = ClipTextModel.Config.read(ModelConfig.read(dir, "text_encoder/config.json"));
         ClipTextModel textEncoder;
         try (SafetensorsSource source = source(dir, "text_encoder", "model", manager, dtype)) {
-            textEncoder = new ClipTextModel(textConfig, new Weights(source));
+            textEncoder = new ClipTextModel(textConfig, new Weights(source, batchInvariant));
             warnUnused("text_encoder", source.unused(), "text_model.embeddings.position_ids");
         }
 
         UNetConfig unetConfig = UNetConfig.read(ModelConfig.read(dir, "unet/config.json"));
         UNet2DConditionModel unet;
         try (SafetensorsSource source = source(dir, "unet", "diffusion_pytorch_model", manager, dtype)) {
-            unet = new UNet2DConditionModel(unetConfig, new Weights(source));
+            unet = new UNet2DConditionModel(unetConfig, new Weights(source, batchInvariant));
             warnUnused("unet", source.unused());
         }
         if (unetConfig.crossAttentionDim() != textConfig.hiddenSize()) {
@@ -67,7 +67,7 @@ public final class ModelFolder {
         }
         AutoencoderKLDecoder vae;
         try (SafetensorsSource source = source(dir, "vae", "diffusion_pytorch_model", manager, dtype)) {
-            vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source));
+            vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source, batchInvariant));
             // the encoder half is not needed to make images
             warnUnused("vae", source.unused().stream()
                     .filter(k -> !k.startsWith("encoder.") && !k.startsWith("quant_conv."))

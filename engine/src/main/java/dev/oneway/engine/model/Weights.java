@@ -18,18 +18,32 @@ public final class Weights {
 
     private final Source source;
     private final String prefix;
+    private final boolean batchInvariant;
 
     public Weights(Source source) {
-        this(source, "");
+        this(source, "", false);
     }
 
-    private Weights(Source source, String prefix) {
+    /**
+     * @param batchInvariant build modules whose per-image results do not depend on the batch they run in
+     *     (see {@link dev.oneway.engine.nn.Conv2d})
+     */
+    public Weights(Source source, boolean batchInvariant) {
+        this(source, "", batchInvariant);
+    }
+
+    private Weights(Source source, String prefix, boolean batchInvariant) {
         this.source = source;
         this.prefix = prefix;
+        this.batchInvariant = batchInvariant;
     }
 
     public Weights at(String name) {
-        return new Weights(source, prefix + name + ".");
+        return new Weights(source, prefix + name + ".", batchInvariant);
+    }
+
+    public boolean batchInvariant() {
+        return batchInvariant;
     }
 
     public Weights at(int index) {

@@ -1,21 +1,43 @@
 package dev.oneway.engine.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.oneway.engine.model.Weights;
 
-/** torch.nn.Conv2d with square kernels, "same" padding for odd kernels unless a stride says otherwise. */
-public record Conv2d(NDArray weight, NDArray bias, int stride, int padding) {
+/**
+ * torch.nn.Conv2d with square kernels, "same" padding for odd kernels unless a stride says otherwise.
+ *
+ * <p>Convolution is the one op whose CPU kernels (oneDNN) sum in a batch-size-dependent order, so an
+ * image's values would move by ~1e-6 with its batch mates and its PNG bytes could change. With
+ * {@code perImage} set, each image of the batch is convolved on its own: every other op (linear,
+ * attention, norms) still runs over the whole batch, and a job's image no longer depends on its batch.
+ */
+public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage) {
 
     public static Conv2d load(Weights w, int in, int out, int kernel) {
         return load(w, in, out, kernel, 1, kernel / 2);
     }
 
     public static Conv2d load(Weights w, int in, int out, int kernel, int stride, int padding) {
-        return new Conv2d(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding);
+        return new Conv2d(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant());
     }
 
     public NDArray forward(NDArray x) {
+        long batch = x.getShape().get(0);
+        if (!perImage || batch == 1) {
+            return convolve(x);
+        }
+        NDList images = new NDList();
+        for (long i = 0; i < batch; i++) {
+            images.add(convolve(x.get(new NDIndex("{}:{}", i, i + 1))));
+        }
+        return NDArrays.concat(images, 0);
+    }
+
+    private NDArray convolve(NDArray x) {
         return x.getNDArrayInternal()
                 .convolution(x, weight, bias, new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1)
                 .singletonOrThrow();

@@ -3,6 +3,7 @@ package dev.oneway.engine.sampler;
 import ai.djl.ndarray.NDArray;
 import dev.oneway.engine.nn.Ops;
 import dev.oneway.engine.scheduler.DdimScheduler;
+import dev.oneway.engine.unet.TimeCondition;
 import dev.oneway.engine.unet.UNet2DConditionModel;
 
 /**
@@ -30,7 +31,7 @@ public final class LoopedSampler implements LatentSampler {
             NDArray current = latents;
             // each step's features are dropped as soon as its noise prediction is applied
             latents = Ops.scoped(() -> {
-                NDArray temb = unet.timeEmbedding(noise.getManager(), TiueSampler.repeatEach(timestep, batch), noise.getDataType());
+                TimeCondition temb = unet.timeCondition(noise.getManager(), new int[] {timestep}, batch, noise.getDataType());
                 UNet2DConditionModel.EncoderFeatures features = unet.encode(current, temb, text);
                 clock.encoderMs += clock.lap();
                 NDArray eps = unet.decode(features, temb, text);

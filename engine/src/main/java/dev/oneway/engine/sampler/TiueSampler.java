@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import dev.oneway.engine.nn.Ops;
 import dev.oneway.engine.scheduler.DdimScheduler;
+import dev.oneway.engine.unet.TimeCondition;
 import dev.oneway.engine.unet.UNet2DConditionModel;
 import dev.oneway.engine.unet.UNet2DConditionModel.EncoderFeatures;
 
@@ -28,18 +29,13 @@ public final class TiueSampler implements LatentSampler {
         int[] timesteps = scheduler.timesteps(steps);
         clock.lap();
 
-        NDArray encoderTemb = unet.timeEmbedding(noise.getManager(), repeatEach(timesteps[0], batch), noise.getDataType());
+        TimeCondition encoderTemb = unet.timeCondition(noise.getManager(), new int[] {timesteps[0]}, batch, noise.getDataType());
         EncoderFeatures features = unet.encode(noise, encoderTemb, text);
         clock.encoderMs += clock.lap();
         clock.finished("encoder");
 
-        int[] stepMajor = new int[steps * batch];
-        for (int k = 0; k < steps; k++) {
-            for (int i = 0; i < batch; i++) {
-                stepMajor[k * batch + i] = timesteps[k];
-            }
-        }
-        NDArray decoderTemb = unet.timeEmbedding(noise.getManager(), stepMajor, noise.getDataType());
+        // step-major rows: k * B + i is job i at timestep k
+        TimeCondition decoderTemb = unet.timeCondition(noise.getManager(), timesteps, batch, noise.getDataType());
         NDArray noisePredictions = unet.decode(features.repeat(steps), decoderTemb, Ops.repeatBatch(text, steps));
         clock.decoderMs += clock.lap();
         clock.finished("decoder");
@@ -58,9 +54,4 @@ public final class TiueSampler implements LatentSampler {
         return 2;
     }
 
-    static int[] repeatEach(int timestep, int batch) {
-        int[] out = new int[batch];
-        java.util.Arrays.fill(out, timestep);
-        return out;
-    }
 }

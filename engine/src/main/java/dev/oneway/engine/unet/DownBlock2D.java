@@ -33,7 +33,7 @@ public record DownBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> 
     }
 
     /** Runs the block, appending each residual to {@code skips}; returns the block's output. */
-    public NDArray forward(NDArray x, NDArray temb, NDArray text, List<NDArray> skips) {
+    public NDArray forward(NDArray x, TimeCondition temb, NDArray text, List<NDArray> skips) {
         NDArray h = x;
         for (int j = 0; j < resnets.size(); j++) {
             h = resnets.get(j).forward(h, temb);

@@ -25,13 +25,12 @@ public record ResnetBlock2D(GroupNorm norm1, Conv2d conv1, Linear time_emb_proj,
                 in != out ? Conv2d.load(w.at("conv_shortcut"), in, out, 1) : null);
     }
 
-    /** @param temb SiLU-free time embedding [N, timeEmbedDim], or null */
-    public NDArray forward(NDArray x, NDArray temb) {
+    /** @param temb the batch's time embedding, or null for blocks without one */
+    public NDArray forward(NDArray x, TimeCondition temb) {
         return Ops.scoped(() -> {
             NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
             if (temb != null) {
-                NDArray t = time_emb_proj.forward(Ops.silu(temb));
-                h = h.addi(t.expandDims(2).expandDims(3));
+                h = h.addi(temb.project(time_emb_proj));
             }
             h = conv2.forward(Ops.silu(norm2.forward(h)));
             NDArray shortcut = conv_shortcut == null ? x : conv_shortcut.forward(x);

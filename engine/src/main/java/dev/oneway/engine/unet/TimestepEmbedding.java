@@ -21,7 +21,7 @@ public record TimestepEmbedding(int channels, boolean flipSinToCos, int freqShif
                 Linear.load(w.at("linear_2"), c.timeEmbedDim(), c.timeEmbedDim()));
     }
 
-    /** One row per entry of {@code timesteps}: [timesteps.length, timeEmbedDim]. */
+    /** One row per entry of {@code timesteps}: [timesteps.length, timeEmbedDim] (before the blocks' SiLU). */
     public NDArray forward(NDManager manager, int[] timesteps, DataType dtype) {
         int half = channels / 2;
         float[] features = new float[timesteps.length * channels];

@@ -62,13 +62,16 @@ public final class UNet2DConditionModel {
         return config;
     }
 
-    /** Time embeddings for one timestep per batch row. */
-    public NDArray timeEmbedding(NDManager manager, int[] timestepPerRow, DataType dtype) {
-        return time_embedding.forward(manager, timestepPerRow, dtype);
+    /**
+     * The time condition of a batch whose rows are grouped by timestep: row block u (of rowsEach rows)
+     * is at timesteps[u].
+     */
+    public TimeCondition timeCondition(NDManager manager, int[] timesteps, int rowsEach, DataType dtype) {
+        return new TimeCondition(time_embedding.forward(manager, timesteps, dtype), rowsEach);
     }
 
-    /** latents [B, 4, h, w], temb [B, D], text [B, L, crossDim] -> residuals and mid features. */
-    public EncoderFeatures encode(NDArray latents, NDArray temb, NDArray text) {
+    /** latents [B, 4, h, w], temb for B rows, text [B, L, crossDim] -> residuals and mid features. */
+    public EncoderFeatures encode(NDArray latents, TimeCondition temb, NDArray text) {
         List<NDArray> skips = new ArrayList<>();
         NDArray h = conv_in.forward(latents);
         skips.add(h);
@@ -78,8 +81,8 @@ public final class UNet2DConditionModel {
         return new EncoderFeatures(skips, mid_block.forward(h, temb, text));
     }
 
-    /** features of N rows, temb [N, D], text [N, L, crossDim] -> noise predictions [N, 4, h, w]. */
-    public NDArray decode(EncoderFeatures features, NDArray temb, NDArray text) {
+    /** features of N rows, temb for N rows, text [N, L, crossDim] -> noise predictions [N, 4, h, w]. */
+    public NDArray decode(EncoderFeatures features, TimeCondition temb, NDArray text) {
         List<NDArray> skips = new ArrayList<>(features.skips());
         NDArray h = features.mid();
         for (UpBlock2D block : up_blocks) {

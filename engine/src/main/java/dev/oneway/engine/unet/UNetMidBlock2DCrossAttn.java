@@ -16,7 +16,7 @@ public record UNetMidBlock2DCrossAttn(ResnetBlock2D resnet0, Transformer2DModel 
                 ResnetBlock2D.load(w.at("resnets").at(1), channels, channels, c.timeEmbedDim(), c.normNumGroups(), c.normEps()));
     }
 
-    public NDArray forward(NDArray x, NDArray temb, NDArray text) {
+    public NDArray forward(NDArray x, TimeCondition temb, NDArray text) {
         return resnet1.forward(attention.forward(resnet0.forward(x, temb), text), temb);
     }
 }

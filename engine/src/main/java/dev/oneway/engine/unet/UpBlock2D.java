@@ -45,7 +45,7 @@ public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> at
     }
 
     /** Consumes residuals from the end of {@code skips} (removing them). */
-    public NDArray forward(NDArray x, NDArray temb, NDArray text, List<NDArray> skips) {
+    public NDArray forward(NDArray x, TimeCondition temb, NDArray text, List<NDArray> skips) {
         NDArray h = x;
         for (int j = 0; j < resnets.size(); j++) {
             NDArray skip = skips.remove(skips.size() - 1);
