@@ -16,19 +16,23 @@ import java.util.SplittableRandom;
  */
 final class RandomSource implements Weights.Source {
 
-    private final NDManager manager;
+    private final NDArray placeholder;
     private final long seed;
     private final Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
 
     RandomSource(NDManager manager, long seed) {
-        this.manager = manager;
+        this.placeholder = manager.zeros(new Shape(1));
         this.seed = seed;
     }
 
+    /**
+     * Records the tensor and hands the module a one-element placeholder: the modules built over this
+     * source only serve to name and size the weights, and real-size models would not fit twice in memory.
+     */
     @Override
     public NDArray tensor(String key, long[] shape) {
-        SafetensorsWriter.Tensor t = tensors.computeIfAbsent(key, k -> new SafetensorsWriter.Tensor(values(k, shape), shape));
-        return manager.create(t.values(), new Shape(shape));
+        tensors.computeIfAbsent(key, k -> new SafetensorsWriter.Tensor(values(k, shape), shape));
+        return placeholder;
     }
 
     @Override

@@ -1,0 +1,47 @@
+package dev.oneway.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OnewayConfigTest {
+
+    @Test
+    void environmentOverridesDefaults() {
+        OnewayConfig config = OnewayConfig.from(Map.of("ONEWAY_HTTP_PORT", "9090", "ONEWAY_API_KEYS", "alpha:key-1,beta:key-2"));
+        assertEquals(9090, config.getInt(Setting.HTTP_PORT));
+        assertEquals(Setting.JOBS_TOPIC.defaultValue(), config.get(Setting.JOBS_TOPIC));
+        assertEquals(Map.of("key-1", "alpha", "key-2", "beta"), config.apiKeys());
+    }
+
+    @Test
+    void badValuesAreRefusedWithTheVariableName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_SIZE", "eight")));
+        assertTrue(e.getMessage().contains("ONEWAY_MAX_BATCH_SIZE"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> OnewayConfig.from(Map.of("ONEWAY_API_KEYS", "alpha")));
+        assertTrue(e.getMessage().contains("ONEWAY_API_KEYS"), e.getMessage());
+        assertTrue(!e.getMessage().contains("alpha"), "never echo key material");
+    }
+
+    @Test
+    void keysAreHiddenWhenTheConfigIsPrinted() {
+        String shown = OnewayConfig.from(Map.of("ONEWAY_API_KEYS", "alpha:secret-key")).toString();
+        assertTrue(!shown.contains("secret-key"), shown);
+    }
+
+    @Test
+    void readmeDocumentsEverySettingWithItsDefault() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        for (Setting s : Setting.values()) {
+            String shown = s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
+            String row = "| `" + s.envName() + "` | " + shown + " |";
+            assertTrue(readme.contains(row), "README.md lacks the row starting " + row);
+        }
+    }
+}
