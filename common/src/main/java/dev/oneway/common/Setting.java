@@ -26,6 +26,18 @@ public enum Setting {
     MAX_BATCH_SIZE("8", "Most jobs a worker runs in one engine batch."),
     MAX_BATCH_WAIT_MS("50", "Longest a worker waits for batch mates after the first job of a batch arrives."),
     WORKER_INSTANCES("1", "Worker verticles per worker JVM (each consumes in the same group)."),
+    DEFAULT_WIDTH("512", "Width of a job that names none (the model's native size; SD1.5: 512)."),
+    DEFAULT_HEIGHT("512", "Height of a job that names none (the model's native size; SD1.5: 512)."),
+    DEFAULT_STEPS("4", "Steps K of a job that names none (Loopfree models are trained for 4)."),
+    DEFAULT_SAMPLER("tiue", "Sampler of a job that names none: tiue or looped."),
+    SIZE_MULTIPLE("64", "Width and height must be multiples of this: 8 x 2^(UNet downsamplers), 64 for SD1.5."),
+    MAX_SIDE("1024", "Largest width or height a job may ask for."),
+    MAX_STEPS("50", "Most steps a job may ask for."),
+    MAX_PROMPT_CHARS("2000", "Longest prompt the gateway accepts, in characters."),
+    MAX_BODY_BYTES("65536", "Largest request body the gateway reads; larger answers 413."),
+    MAX_UNFINISHED_JOBS_PER_TENANT("100", "Most queued or running jobs one tenant may have; more answers 429."),
+    JOBS_PER_MINUTE_PER_TENANT("600", "Submissions per minute one tenant may make to one gateway; more answers 429."),
+    WS_PING_INTERVAL_MS("20000", "How often the gateway pings WebSocket clients so idle connections stay open."),
     DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects.");
 
     private final String defaultValue;

@@ -1,0 +1,146 @@
+package dev.oneway.gateway;
+
+import dev.oneway.common.ErrorInfo;
+import dev.oneway.common.JobEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The WebSocket fan-out: each connection receives its own tenant's job events as JSON text frames,
+ * all of them until it sends {"subscribe": ["id", ...]}, then only those jobs'. Lives on the gateway's
+ * event loop, so its state needs no locking.
+ */
+final class EventHub {
+
+    private static final Logger log = LoggerFactory.getLogger(EventHub.class);
+    private static final int MAX_SUBSCRIPTIONS = 1000;
+    private static final short GOING_AWAY = 1001;
+
+    private final class Client {
+        final ServerWebSocket socket;
+        final String tenant;
+        /** Null until the first subscribe: the client sees every job of its tenant. */
+        Set<String> jobIds;
+
+        Client(ServerWebSocket socket, String tenant) {
+            this.socket = socket;
+            this.tenant = tenant;
+        }
+
+        boolean wants(JobEvent event) {
+            return tenant.equals(event.tenant()) && (jobIds == null || jobIds.contains(event.id()));
+        }
+
+        void send(JsonObject frame) {
+            socket.writeTextMessage(frame.encode());
+        }
+
+        void sendError(ApiError error) {
+            send(error.error.toBody());
+        }
+    }
+
+    private final Vertx vertx;
+    private final JobView view;
+    private final ImageLinks links;
+    private final Set<Client> clients = new LinkedHashSet<>();
+    private final long pingTimer;
+    /** Frames go out in event order even though presigning a succeeded event's URL is asynchronous. */
+    private Future<Void> delivered = Future.succeededFuture();
+
+    EventHub(Vertx vertx, JobView view, ImageLinks links, long pingIntervalMs) {
+        this.vertx = vertx;
+        this.view = view;
+        this.links = links;
+        this.pingTimer = vertx.setPeriodic(pingIntervalMs, id -> clients.forEach(c -> c.socket.writePing(Buffer.buffer())));
+    }
+
+    void join(ServerWebSocket socket, String tenant) {
+        Client client = new Client(socket, tenant);
+        clients.add(client);
+        socket.textMessageHandler(text -> onMessage(client, text));
+        socket.binaryMessageHandler(data -> client.sendError(usage("binary frames are not understood")));
+        socket.exceptionHandler(err -> log.debug("WebSocket of tenant {} failed: {}", tenant, err.toString()));
+        socket.closeHandler(v -> clients.remove(client));
+    }
+
+    void publish(JobEvent event) {
+        delivered = delivered.compose(v -> deliver(event));
+    }
+
+    /** Tells every client the gateway is going away, with a close frame rather than a dropped connection. */
+    Future<Void> closeAll() {
+        vertx.cancelTimer(pingTimer);
+        List<Future<Void>> closing = new ArrayList<>();
+        for (Client client : List.copyOf(clients)) {
+            closing.add(client.socket.close(GOING_AWAY, "gateway shutting down"));
+        }
+        return Future.join(closing).mapEmpty();
+    }
+
+    private Future<Void> deliver(JobEvent event) {
+        List<Client> audience = clients.stream().filter(c -> c.wants(event)).toList();
+        if (audience.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        Future<ImageLinks.ImageLink> link = event.result() == null
+                ? Future.succeededFuture()
+                : links.linkFor(event.result()).recover(err -> {
+                    log.error("could not presign the image of job {}", event.id(), err);
+                    return Future.succeededFuture();
+                });
+        return link.map(l -> {
+            JsonObject frame = PublicJson.event(event, l);
+            audience.forEach(c -> c.send(frame));
+            return null;
+        });
+    }
+
+    private void onMessage(Client client, String text) {
+        Object message;
+        try {
+            message = Json.decodeValue(text);
+        } catch (DecodeException e) {
+            client.sendError(usage("the frame is not JSON"));
+            return;
+        }
+        if (!(message instanceof JsonObject json) || !json.fieldNames().equals(Set.of("subscribe"))
+                || !(json.getValue("subscribe") instanceof JsonArray ids)) {
+            client.sendError(usage("unknown message"));
+            return;
+        }
+        Set<String> subscribed = client.jobIds == null ? new LinkedHashSet<>() : new LinkedHashSet<>(client.jobIds);
+        for (Object value : ids) {
+            String id = value instanceof String s ? JobIds.canonical(s) : null;
+            if (id == null) {
+                client.sendError(ApiError.invalid("each job id must be a UUID string"));
+            } else if (view.find(id, client.tenant).isEmpty()) {
+                client.sendError(ApiError.noSuchJob(id));
+            } else {
+                subscribed.add(id);
+            }
+        }
+        if (subscribed.size() > MAX_SUBSCRIPTIONS) {
+            client.sendError(ApiError.invalid("at most " + MAX_SUBSCRIPTIONS + " jobs per connection"));
+            return;
+        }
+        client.jobIds = subscribed;
+        client.send(new JsonObject().put("type", "subscribed").put("ids", new JsonArray(List.copyOf(subscribed))));
+    }
+
+    private static ApiError usage(String problem) {
+        return ApiError.invalid(problem + "; send {\"subscribe\": [\"<job id>\", ...]}");
+    }
+}

@@ -1,0 +1,169 @@
+package dev.oneway.gateway;
+
+import dev.oneway.common.ErrorInfo;
+import dev.oneway.common.JobEvent;
+import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Duration;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway: the HTTP API and the WebSocket endpoint on one event loop, with a {@link JobViewVerticle}
+ * deployed beside it to read the events topic. Deployment completes once the server listens and the
+ * job view has replayed the events topic, so a deployed gateway answers for every earlier job.
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+    private static final long KAFKA_PROBE_TIMEOUT_MS = 2000;
+    private static final long KAFKA_PROBE_REUSE_MS = 1000;
+
+    private final OnewayConfig config;
+    /** Names this instance's Kafka clients and event-bus address, so gateways can share a JVM. */
+    private final String instanceId = UUID.randomUUID().toString();
+    private final JobView view = new JobView();
+    private volatile int actualPort = -1;
+    private Admin admin;
+    private JobSubmitter submitter;
+    private ApiKeys apiKeys;
+    private EventHub hub;
+    private HttpServer server;
+    private Future<Void> kafkaProbe;
+    private long kafkaProbedAt;
+
+    public GatewayVerticle(OnewayConfig config) {
+        this.config = config;
+    }
+
+    /** The port the HTTP server listens on (useful with ONEWAY_HTTP_PORT=0); -1 before it listens. */
+    public int actualPort() {
+        return actualPort;
+    }
+
+    @Override
+    public Future<?> start() {
+        // Configuration mistakes surface here, before any Kafka client exists that would need closing.
+        apiKeys = new ApiKeys(config.apiKeys());
+        SubmissionRules rules = new SubmissionRules(config);
+        ImageLinks links = new ImageLinks(vertx, config);
+        admin = KafkaClients.admin(config, "oneway-gateway-admin-" + instanceId);
+        submitter = new JobSubmitter(vertx, config, "oneway-gateway-" + instanceId);
+        hub = new EventHub(vertx, view, links, config.getInt(Setting.WS_PING_INTERVAL_MS));
+        String fanOut = "oneway.gateway." + instanceId + ".events";
+        vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
+        Router router = router(new JobRoutes(config, rules, view, submitter, links));
+        HttpServerOptions options = new HttpServerOptions()
+                .setMaxWebSocketFrameSize(64 * 1024)
+                .setMaxWebSocketMessageSize(64 * 1024);
+        return KafkaClients.ensureTopics(admin, config, context)
+                .compose(v -> vertx.createHttpServer(options)
+                        .requestHandler(router)
+                        .invalidRequestHandler(Responses::invalidRequest)
+                        .listen(config.getInt(Setting.HTTP_PORT)))
+                .compose(listening -> {
+                    server = listening;
+                    actualPort = listening.actualPort();
+                    log.info("gateway listening on port {}; replaying job events", actualPort);
+                    return vertx.deployVerticle(new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId, fanOut));
+                })
+                .onSuccess(id -> log.info("gateway ready on port {}", actualPort))
+                .recover(err -> closeClients().transform(ar -> Future.failedFuture(err)));
+    }
+
+    /** Sends WebSocket clients a close frame and stops taking requests; the view verticle is undeployed with it. */
+    @Override
+    public Future<?> stop() {
+        return hub.closeAll().eventually(this::closeClients);
+    }
+
+    private Future<Void> closeClients() {
+        Future<Void> serverClosed = server == null ? Future.succeededFuture() : server.close();
+        Future<Void> adminClosed = vertx.executeBlocking(() -> {
+            admin.close(Duration.ofSeconds(5));
+            return null;
+        });
+        return Future.join(serverClosed, submitter.close(), adminClosed).mapEmpty();
+    }
+
+    private Router router(JobRoutes jobs) {
+        Router router = Router.router(vertx);
+        router.route().failureHandler(Responses::handle);
+        router.errorHandler(404, Responses::handle);
+        router.errorHandler(405, Responses::handle);
+
+        router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "up")));
+        router.get("/health/ready").handler(this::ready);
+
+        router.route("/v1/*").handler(this::requireCaughtUp);
+        router.get("/v1/events").handler(this::openEvents);
+        router.route("/v1/jobs*").handler(apiKeys::requireKey);
+        // A route of its own, because Vert.x Web wants the body handler first on a route, and the
+        // content type is checked before any body is read.
+        router.post("/v1/jobs").handler(jobs::requireJson);
+        router.post("/v1/jobs")
+                .handler(BodyHandler.create(false).setBodyLimit(config.getInt(Setting.MAX_BODY_BYTES)))
+                .handler(jobs::submit);
+        router.get("/v1/jobs/:id").handler(jobs::get);
+        router.get("/v1/jobs/:id/image").handler(jobs::image);
+        router.delete("/v1/jobs/:id").handler(jobs::cancel);
+        return router;
+    }
+
+    /** A gateway still replaying would answer 404 for jobs it has not read yet; it says so instead. */
+    private void requireCaughtUp(RoutingContext ctx) {
+        if (!view.caughtUp()) {
+            throw ApiError.unavailable("starting", "the gateway is still reading job events; retry shortly", 1);
+        }
+        ctx.next();
+    }
+
+    /** The key is checked before the upgrade, so a bad key gets a plain 401 and never a socket. */
+    private void openEvents(RoutingContext ctx) {
+        String tenant = apiKeys.tenantOf(ctx.request(), true);
+        if (!ctx.request().canUpgradeToWebSocket()) {
+            throw ApiError.invalid("/v1/events is a WebSocket endpoint; send an upgrade request");
+        }
+        ctx.request().toWebSocket()
+                .onSuccess(socket -> hub.join(socket, tenant))
+                .onFailure(err -> log.debug("WebSocket upgrade failed: {}", err.toString()));
+    }
+
+    private void ready(RoutingContext ctx) {
+        kafkaReachable().onComplete(ar -> {
+            JsonObject checks = new JsonObject()
+                    .put("kafka", ar.succeeded() ? "up" : "down")
+                    .put("jobView", view.caughtUp() ? "caught_up" : "replaying");
+            if (ar.succeeded() && view.caughtUp()) {
+                Responses.json(ctx, 200, new JsonObject().put("status", "ready").put("checks", checks));
+            } else {
+                ErrorInfo notReady = new ErrorInfo("not_ready", ar.succeeded()
+                        ? "the gateway is still reading job events" : "Kafka is not reachable");
+                Responses.json(ctx, 503, notReady.toBody().put("checks", checks));
+            }
+        });
+    }
+
+    /** One cluster probe serves all readiness checks of the same second. */
+    private Future<Void> kafkaReachable() {
+        long now = System.currentTimeMillis();
+        if (kafkaProbe == null || now - kafkaProbedAt > KAFKA_PROBE_REUSE_MS) {
+            kafkaProbedAt = now;
+            DescribeClusterOptions options = new DescribeClusterOptions().timeoutMs((int) KAFKA_PROBE_TIMEOUT_MS);
+            kafkaProbe = Future.fromCompletionStage(admin.describeCluster(options).clusterId().toCompletionStage(), context)
+                    .mapEmpty();
+        }
+        return kafkaProbe;
+    }
+}

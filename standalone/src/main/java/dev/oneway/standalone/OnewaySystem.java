@@ -1,0 +1,327 @@
+package dev.oneway.standalone;
+
+import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import dev.oneway.embedded.EmbeddedKafka;
+import dev.oneway.embedded.EmbeddedS3;
+import dev.oneway.engine.ModelDefaults;
+import dev.oneway.engine.TiueEngine;
+import dev.oneway.gateway.GatewayVerticle;
+import dev.oneway.worker.EngineLoader;
+import dev.oneway.worker.ImageEngine;
+import dev.oneway.worker.Workers;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole of Oneway in one JVM: a Kafka broker and an S3 server (embedded, or external ones), the
+ * gateway and the worker verticles over one loaded engine. {@link Standalone} runs it for people; tests
+ * start it on free ports under a temporary folder and stop or restart single parts to see what survives.
+ *
+ * <p>Every method blocks until the part is up or down; call them from a plain thread, never an event loop.
+ */
+public final class OnewaySystem implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OnewaySystem.class);
+    private static final long STEP_TIMEOUT_S = 120;
+
+    private final OnewayConfig config;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedS3 s3;
+    private final ImageEngine engine;
+    private final AutoCloseable engineResources;
+    private final Vertx vertx;
+    private String gatewayDeployment;
+    private String workerDeployment;
+
+    private OnewaySystem(OnewayConfig config, EmbeddedKafka kafka, EmbeddedS3 s3, ImageEngine engine,
+                         AutoCloseable engineResources, Vertx vertx) {
+        this.config = config;
+        this.kafka = kafka;
+        this.s3 = s3;
+        this.engine = engine;
+        this.engineResources = engineResources;
+        this.vertx = vertx;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The configuration every part runs with, including the addresses chosen at start. */
+    public OnewayConfig config() {
+        return config;
+    }
+
+    /** http://127.0.0.1:port of the gateway. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + config.get(Setting.HTTP_PORT);
+    }
+
+    public int httpPort() {
+        return config.getInt(Setting.HTTP_PORT);
+    }
+
+    /** The embedded broker, or null when Kafka is external. */
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    /** The embedded S3 server, or null when S3 is external. */
+    public EmbeddedS3 s3() {
+        return s3;
+    }
+
+    public ModelDefaults modelDefaults() {
+        return engine.defaults();
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public synchronized void startGateway() {
+        if (gatewayDeployment == null) {
+            gatewayDeployment = await(vertx.deployVerticle(new GatewayVerticle(config)), "start the gateway");
+        }
+    }
+
+    /** Undeploys the gateway: its HTTP server and job view go away; Kafka keeps every event. */
+    public synchronized void stopGateway() {
+        if (gatewayDeployment != null) {
+            await(vertx.undeploy(gatewayDeployment), "stop the gateway");
+            gatewayDeployment = null;
+        }
+    }
+
+    /** A fresh gateway on the same port, rebuilding its view of every job from the events topic. */
+    public void restartGateway() {
+        stopGateway();
+        startGateway();
+    }
+
+    /** Deploys ONEWAY_WORKER_INSTANCES job consumers. */
+    public void startWorkers() {
+        startWorkers(config.getInt(Setting.WORKER_INSTANCES));
+    }
+
+    public synchronized void startWorkers(int instances) {
+        if (workerDeployment == null) {
+            workerDeployment = await(Workers.deploy(vertx, config, engine, instances), "start the workers");
+        }
+    }
+
+    /** Stops the workers gracefully: running batches finish and are committed; waiting jobs stay in Kafka. */
+    public synchronized void stopWorkers() {
+        if (workerDeployment != null) {
+            await(vertx.undeploy(workerDeployment), "stop the workers");
+            workerDeployment = null;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            stopGateway();
+        } catch (RuntimeException e) {
+            LOG.warn("Gateway did not stop cleanly: {}", e.toString());
+        }
+        try {
+            stopWorkers();
+        } catch (RuntimeException e) {
+            LOG.warn("Workers did not stop cleanly: {}", e.toString());
+        }
+        try {
+            await(vertx.close(), "close Vert.x");
+        } catch (RuntimeException e) {
+            LOG.warn("Vert.x did not close cleanly: {}", e.toString());
+        }
+        closeQuietly(engineResources);
+        if (s3 != null) {
+            s3.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            LOG.warn("Engine did not close cleanly: {}", e.toString());
+        }
+    }
+
+    private static <T> T await(Future<T> future, String what) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(STEP_TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not " + what + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("could not " + what + " within " + STEP_TIMEOUT_S + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while trying to " + what, e);
+        }
+    }
+
+    /** What to start. Settings come from an environment map (ONEWAY_* names) plus explicit overrides. */
+    public static final class Builder {
+        private final Map<String, String> settings = new HashMap<>();
+        private Path dataDir;
+        private boolean embeddedKafka = true;
+        private boolean embeddedS3 = true;
+        private boolean startGateway = true;
+        private boolean startWorkers = true;
+        private UnaryOperator<ImageEngine> engineWrapper = UnaryOperator.identity();
+
+        private Builder() { }
+
+        /** Wraps the loaded engine, e.g. to make chosen jobs fail in fault tests. */
+        public Builder wrapEngine(UnaryOperator<ImageEngine> wrapper) {
+            this.engineWrapper = wrapper;
+            return this;
+        }
+
+        /** Settings as environment variables, e.g. System.getenv(); later calls win. */
+        public Builder environment(Map<String, String> env) {
+            env.forEach((name, value) -> {
+                if (name.startsWith("ONEWAY_")) {
+                    settings.put(name, value);
+                }
+            });
+            return this;
+        }
+
+        public Builder set(Setting setting, Object value) {
+            settings.put(setting.envName(), String.valueOf(value));
+            return this;
+        }
+
+        /** Where the embedded broker and S3 server keep their data; default ONEWAY_DATA_DIR. */
+        public Builder dataDir(Path dir) {
+            this.dataDir = dir;
+            return this;
+        }
+
+        /** Use the Kafka at ONEWAY_KAFKA_BOOTSTRAP instead of starting a broker. */
+        public Builder externalKafka(String bootstrapServers) {
+            embeddedKafka = false;
+            return set(Setting.KAFKA_BOOTSTRAP, bootstrapServers);
+        }
+
+        /** Use the S3 server at this endpoint (with ONEWAY_S3_ACCESS_KEY/SECRET_KEY) instead of starting one. */
+        public Builder externalS3(String endpoint) {
+            embeddedS3 = false;
+            return set(Setting.S3_ENDPOINT, endpoint);
+        }
+
+        /** Leave the workers undeployed, e.g. to queue jobs that no worker takes yet. */
+        public Builder withoutWorkers() {
+            startWorkers = false;
+            return this;
+        }
+
+        public Builder withoutGateway() {
+            startGateway = false;
+            return this;
+        }
+
+        public OnewaySystem start() {
+            OnewayConfig config = OnewayConfig.from(settings);
+            Path data = dataDir != null ? dataDir : Path.of(config.get(Setting.DATA_DIR));
+            if (config.getInt(Setting.HTTP_PORT) == 0) {
+                // Chosen once, so a restarted gateway is found where the first one was.
+                config = config.with(Setting.HTTP_PORT, freePort());
+            }
+            EmbeddedKafka kafka = null;
+            EmbeddedS3 s3 = null;
+            TiueEngine tiue = null;
+            Vertx vertx = null;
+            try {
+                if (embeddedKafka) {
+                    kafka = new EmbeddedKafka(data).start();
+                    config = config.with(Setting.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
+                }
+                if (embeddedS3) {
+                    s3 = new EmbeddedS3(data, config.get(Setting.S3_ACCESS_KEY), config.get(Setting.S3_SECRET_KEY)).start();
+                    config = config.with(Setting.S3_ENDPOINT, s3.endpoint());
+                }
+                if (kafka != null) {
+                    kafka.createTopic(config.get(Setting.JOBS_TOPIC), config.getInt(Setting.JOBS_PARTITIONS));
+                    kafka.createTopic(config.get(Setting.EVENTS_TOPIC), config.getInt(Setting.JOBS_PARTITIONS));
+                }
+                tiue = EngineLoader.load(config);
+                ImageEngine engine = engineWrapper.apply(ImageEngine.of(tiue));
+                config = withModelLimits(config, engine.defaults());
+                vertx = Vertx.vertx();
+                OnewaySystem system = new OnewaySystem(config, kafka, s3, engine, tiue, vertx);
+                // The gateway first: against an external Kafka it creates missing topics, which the workers need.
+                if (startGateway) {
+                    system.startGateway();
+                }
+                if (startWorkers) {
+                    system.startWorkers();
+                }
+                return system;
+            } catch (RuntimeException e) {
+                if (vertx != null) {
+                    vertx.close();
+                }
+                if (tiue != null) {
+                    tiue.close();
+                }
+                if (s3 != null) {
+                    s3.close();
+                }
+                if (kafka != null) {
+                    kafka.close();
+                }
+                throw e;
+            }
+        }
+
+        /**
+         * The gateway validates and fills in jobs from settings (it runs without a model in production). Here the
+         * model is at hand, so its own defaults and limits apply wherever the settings do not name them.
+         */
+        private OnewayConfig withModelLimits(OnewayConfig config, ModelDefaults model) {
+            Map<Setting, Object> fromModel = Map.of(
+                    Setting.DEFAULT_WIDTH, model.width(),
+                    Setting.DEFAULT_HEIGHT, model.height(),
+                    Setting.DEFAULT_STEPS, model.steps(),
+                    Setting.DEFAULT_SAMPLER, model.sampler().wireName(),
+                    Setting.SIZE_MULTIPLE, model.sizeMultiple(),
+                    Setting.MAX_SIDE, model.maxSide(),
+                    Setting.MAX_STEPS, model.maxSteps());
+            for (Map.Entry<Setting, Object> e : fromModel.entrySet()) {
+                if (!settings.containsKey(e.getKey().envName())) {
+                    config = config.with(e.getKey(), e.getValue());
+                }
+            }
+            return config;
+        }
+
+        private static int freePort() {
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                return socket.getLocalPort();
+            } catch (IOException e) {
+                throw new UncheckedIOException("no free port for the gateway", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.oneway.standalone;
+
+import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import dev.oneway.worker.EngineLoader;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * {@code java -jar standalone/target/oneway-standalone.jar}: Kafka, S3, gateway and worker in one JVM, with
+ * broker log and images under ONEWAY_DATA_DIR. Prints where to send requests and with which key.
+ */
+public final class Standalone {
+    private Standalone() { }
+
+    public static void main(String[] args) {
+        OnewayConfig env = OnewayConfig.fromEnv();
+        Path dataDir = Path.of(env.get(Setting.DATA_DIR)).toAbsolutePath().normalize();
+        OnewaySystem system = OnewaySystem.builder()
+                .environment(System.getenv())
+                .dataDir(dataDir)
+                .start();
+        Runtime.getRuntime().addShutdownHook(new Thread(system::close, "oneway-standalone-shutdown"));
+        System.out.println(banner(system, dataDir));
+    }
+
+    private static String banner(OnewaySystem system, Path dataDir) {
+        OnewayConfig config = system.config();
+        StringBuilder b = new StringBuilder();
+        if (EngineLoader.usesTinyModel(config)) {
+            b.append(EngineLoader.NO_MODEL_WARNING).append('\n');
+        }
+        b.append("\nOneway is running.\n");
+        b.append("  API:        ").append(system.baseUrl()).append("/v1/jobs\n");
+        b.append("  WebSocket:  ws://127.0.0.1:").append(system.httpPort()).append("/v1/events\n");
+        b.append("  Model:      ").append(system.modelDefaults().modelName()).append(" (default ")
+                .append(system.modelDefaults().width()).append('x').append(system.modelDefaults().height()).append(", ")
+                .append(system.modelDefaults().steps()).append(" steps)\n");
+        b.append("  Data:       ").append(dataDir).append('\n');
+        for (Map.Entry<String, String> keyAndTenant : config.apiKeys().entrySet()) {
+            b.append("  API key:    ").append(keyAndTenant.getKey()).append("  (tenant ").append(keyAndTenant.getValue()).append(")\n");
+        }
+        String key = config.apiKeys().keySet().stream().findFirst().orElse("<key>");
+        b.append("\nTry:\n");
+        b.append("  curl -s -X POST ").append(system.baseUrl()).append("/v1/jobs \\\n")
+                .append("       -H 'Authorization: Bearer ").append(key).append("' -H 'Content-Type: application/json' \\\n")
+                .append("       -d '{\"prompt\": \"a lighthouse at dawn\", \"seed\": 42}'\n");
+        b.append("  curl -s ").append(system.baseUrl()).append("/v1/jobs/<id> -H 'Authorization: Bearer ").append(key).append("'\n");
+        b.append("\nStop with Ctrl-C.\n");
+        return b.toString();
+    }
+}

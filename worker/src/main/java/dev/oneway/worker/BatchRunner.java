@@ -1,0 +1,74 @@
+package dev.oneway.worker;
+
+import dev.oneway.common.ErrorInfo;
+import dev.oneway.common.JobRequest;
+import dev.oneway.engine.GeneratedImage;
+import dev.oneway.engine.GenerationRequest;
+import dev.oneway.engine.ProgressListener;
+import dev.oneway.engine.Sampler;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a batch of compatible jobs through the engine (blocking; call it on the engine executor). When the
+ * batch as a whole fails, each job is retried alone, so one bad job fails with its own error and its batch
+ * mates still get their images.
+ */
+final class BatchRunner {
+
+    static final String ENGINE_ERROR = "engine_error";
+    private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);
+
+    /** Exactly one of image and error is set. */
+    record Outcome(JobRequest job, GeneratedImage image, ErrorInfo error) { }
+
+    private final ImageEngine engine;
+
+    BatchRunner(ImageEngine engine) {
+        this.engine = engine;
+    }
+
+    List<Outcome> run(List<JobRequest> jobs, ProgressListener progress) {
+        try {
+            return succeeded(jobs, engine.generate(requests(jobs), progress));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            if (jobs.size() == 1) {
+                LOG.warn("Job {} failed in the engine", jobs.get(0).id(), e);
+                return List.of(new Outcome(jobs.get(0), null, engineError(e)));
+            }
+            LOG.warn("A batch of {} jobs failed in the engine; retrying each job alone", jobs.size(), e);
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (JobRequest job : jobs) {
+            outcomes.addAll(run(List.of(job), progress));
+        }
+        return outcomes;
+    }
+
+    private static List<Outcome> succeeded(List<JobRequest> jobs, List<GeneratedImage> images) {
+        if (images.size() != jobs.size()) {
+            throw new IllegalStateException("the engine returned " + images.size() + " images for " + jobs.size() + " jobs");
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            outcomes.add(new Outcome(jobs.get(i), images.get(i), null));
+        }
+        return outcomes;
+    }
+
+    static GenerationRequest request(JobRequest job) {
+        return new GenerationRequest(job.prompt(), job.seed(), job.width(), job.height(), job.steps(),
+                Sampler.fromWireName(job.sampler()));
+    }
+
+    private static List<GenerationRequest> requests(List<JobRequest> jobs) {
+        return jobs.stream().map(BatchRunner::request).toList();
+    }
+
+    private static ErrorInfo engineError(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new ErrorInfo(ENGINE_ERROR, "the engine could not make this image: " + message);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.oneway.worker;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A set of job ids that forgets the oldest once full, so a long-lived worker's memory stays bounded. */
+final class RecentIds {
+
+    private final Map<String, Boolean> ids;
+
+    RecentIds(int capacity) {
+        this.ids = new LinkedHashMap<>(1024, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > capacity;
+            }
+        };
+    }
+
+    void add(String id) {
+        ids.put(id, Boolean.TRUE);
+    }
+
+    boolean contains(String id) {
+        return ids.containsKey(id);
+    }
+}

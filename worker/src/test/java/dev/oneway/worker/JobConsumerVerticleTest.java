@@ -1,0 +1,330 @@
+package dev.oneway.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.oneway.common.EventType;
+import dev.oneway.common.JobEvent;
+import dev.oneway.common.JobRequest;
+import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
+import dev.oneway.embedded.EmbeddedKafka;
+import dev.oneway.embedded.EmbeddedS3;
+import dev.oneway.engine.EngineOptions;
+import dev.oneway.engine.GeneratedImage;
+import dev.oneway.engine.GenerationRequest;
+import dev.oneway.engine.ModelDefaults;
+import dev.oneway.engine.ProgressListener;
+import dev.oneway.engine.TiueEngine;
+import dev.oneway.engine.tiny.TinyModels;
+import io.minio.GetObjectArgs;
+import io.minio.MinioClient;
+import io.minio.StatObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The worker against a real broker, a real S3 server and the real engine on the generated tiny model. Jobs are
+ * produced the way the gateway produces them; what the worker did is read back from the events topic, the
+ * bucket and the group's committed offsets.
+ */
+class JobConsumerVerticleTest {
+
+    private static final String EXPLODING_PROMPT = "this prompt breaks the engine";
+
+    @TempDir
+    static Path dataDir;
+    static EmbeddedKafka kafka;
+    static EmbeddedS3 s3;
+    static TiueEngine tiny;
+
+    Vertx vertx;
+    OnewayConfig config;
+    KafkaProducer<String, String> producer;
+    KafkaConsumer<String, String> events;
+    MinioClient minio;
+    String deployment;
+
+    @BeforeAll
+    static void startInfrastructure() {
+        kafka = new EmbeddedKafka(dataDir).start();
+        s3 = new EmbeddedS3(dataDir, "oneway", "oneway-secret").start();
+        tiny = TiueEngine.load(TinyModels.cached(TinyModels.Variant.SD15), new EngineOptions("cpu", "float32"));
+    }
+
+    @AfterAll
+    static void stopInfrastructure() {
+        if (tiny != null) {
+            tiny.close();
+        }
+        s3.close();
+        kafka.close();
+    }
+
+    @BeforeEach
+    void startWorker() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        config = OnewayConfig.from(Map.of())
+                .with(Setting.KAFKA_BOOTSTRAP, kafka.bootstrapServers())
+                .with(Setting.JOBS_TOPIC, "jobs-" + run)
+                .with(Setting.EVENTS_TOPIC, "events-" + run)
+                .with(Setting.CONSUMER_GROUP, "workers-" + run)
+                .with(Setting.S3_ENDPOINT, s3.endpoint())
+                .with(Setting.S3_BUCKET, "images-" + run)
+                .with(Setting.MAX_BATCH_SIZE, 4)
+                .with(Setting.MAX_BATCH_WAIT_MS, 300);
+        kafka.createTopic(config.get(Setting.JOBS_TOPIC), 2);
+        kafka.createTopic(config.get(Setting.EVENTS_TOPIC), 2);
+        vertx = Vertx.vertx();
+        producer = new KafkaProducer<>(clientProps(), new StringSerializer(), new StringSerializer());
+        events = new KafkaConsumer<>(clientProps(), new StringDeserializer(), new StringDeserializer());
+        events.assign(List.of(new TopicPartition(config.get(Setting.EVENTS_TOPIC), 0),
+                new TopicPartition(config.get(Setting.EVENTS_TOPIC), 1)));
+        minio = MinioClient.builder().endpoint(s3.endpoint()).region("us-east-1").credentials("oneway", "oneway-secret").build();
+    }
+
+    @AfterEach
+    void stopWorker() throws Exception {
+        if (deployment != null) {
+            await(vertx.undeploy(deployment));
+        }
+        await(vertx.close());
+        producer.close();
+        events.close();
+    }
+
+    @Test
+    void compatibleJobsShareABatchAndEachGetsItsImageAndExactlyOneTerminalEvent() throws Exception {
+        deployWorker(ImageEngine.of(tiny));
+        ModelDefaults d = tiny.defaults();
+        List<JobRequest> jobs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            jobs.add(job("alpha", "a red fox " + i, i, d.sizeMultiple(), d.sizeMultiple()));
+        }
+        jobs.forEach(this::submit);
+
+        Map<String, List<JobEvent>> byJob = awaitTerminal(jobs);
+        for (JobRequest job : jobs) {
+            List<EventType> types = byJob.get(job.id()).stream().map(JobEvent::type)
+                    .filter(t -> t != EventType.PROGRESS).toList();
+            assertEquals(List.of(EventType.STARTED, EventType.SUCCEEDED), types, "events of " + job.id());
+            JobEvent succeeded = last(byJob.get(job.id()));
+            assertEquals(Topics.imageObjectKey("alpha", job.id()), succeeded.result().objectKey());
+            assertEquals("image/png", succeeded.result().contentType());
+            byte[] png = download(succeeded.result().objectKey());
+            assertEquals(succeeded.result().bytes(), png.length);
+            assertEquals(job.width(), ImageIO.read(new ByteArrayInputStream(png)).getWidth());
+            assertTrue(succeeded.timings().containsKey("worker"));
+        }
+        assertTrue(byJob.values().stream().anyMatch(es -> last(es).batchSize() > 1), "at least one batch held more than one job");
+        assertTrue(byJob.values().stream().flatMap(List::stream).anyMatch(e -> e.type() == EventType.PROGRESS),
+                "engine stages are reported as progress");
+        assertCommittedEverything();
+    }
+
+    @Test
+    void aJobThatBreaksItsBatchFailsAloneAndItsBatchMatesSucceed() throws Exception {
+        deployWorker(new ImageEngine() {
+            @Override
+            public ModelDefaults defaults() {
+                return tiny.defaults();
+            }
+
+            @Override
+            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+                if (batch.stream().anyMatch(r -> r.prompt().equals(EXPLODING_PROMPT))) {
+                    throw new IllegalStateException("simulated device fault");
+                }
+                return tiny.generate(batch, progress);
+            }
+        });
+        int side = tiny.defaults().sizeMultiple();
+        List<JobRequest> jobs = List.of(job("alpha", "a cat", 1, side, side), job("alpha", EXPLODING_PROMPT, 2, side, side),
+                job("beta", "a dog", 3, side, side));
+        jobs.forEach(this::submit);
+
+        Map<String, List<JobEvent>> byJob = awaitTerminal(jobs);
+        JobEvent broken = last(byJob.get(jobs.get(1).id()));
+        assertEquals(EventType.FAILED, broken.type());
+        assertEquals("engine_error", broken.error().code());
+        assertTrue(broken.error().message().contains("simulated device fault"), broken.error().message());
+        assertEquals(EventType.SUCCEEDED, last(byJob.get(jobs.get(0).id())).type());
+        assertEquals(EventType.SUCCEEDED, last(byJob.get(jobs.get(2).id())).type());
+        assertNoImage(jobs.get(1));
+        assertCommittedEverything();
+    }
+
+    @Test
+    void aJobTheModelCannotMakeFailsAsInvalidWithoutRunning() throws Exception {
+        deployWorker(ImageEngine.of(tiny));
+        ModelDefaults d = tiny.defaults();
+        JobRequest tooBig = job("alpha", "huge", 1, d.maxSide() + d.sizeMultiple(), d.sizeMultiple());
+        submit(tooBig);
+
+        List<JobEvent> seen = awaitTerminal(List.of(tooBig)).get(tooBig.id());
+        assertEquals(List.of(EventType.FAILED), seen.stream().map(JobEvent::type).toList(), "no started event");
+        assertEquals("invalid_job", seen.get(0).error().code());
+        assertNoImage(tooBig);
+    }
+
+    @Test
+    void aJobCanceledBeforeAnyWorkerRanIsSkipped() throws Exception {
+        int side = tiny.defaults().sizeMultiple();
+        JobRequest canceled = job("alpha", "never mind", 1, side, side);
+        JobRequest kept = job("alpha", "keep me", 2, side, side);
+        submit(canceled);
+        submit(kept);
+        producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), canceled.id(),
+                JobEvent.canceled(canceled.id(), "alpha").toJson().encode())).get();
+
+        deployWorker(ImageEngine.of(tiny));
+
+        Map<String, List<JobEvent>> byJob = awaitTerminal(List.of(canceled, kept));
+        assertEquals(EventType.SUCCEEDED, last(byJob.get(kept.id())).type());
+        assertEquals(List.of(EventType.CANCELED), byJob.get(canceled.id()).stream().map(JobEvent::type).toList(),
+                "a canceled job gets no started event");
+        assertNoImage(canceled);
+        assertCommittedEverything();
+    }
+
+    private void deployWorker(ImageEngine engine) throws Exception {
+        deployment = await(Workers.deploy(vertx, config, engine, 1));
+    }
+
+    private static JobRequest job(String tenant, String prompt, long seed, int width, int height) {
+        return new JobRequest(UUID.randomUUID().toString(), tenant, prompt, seed, width, height, 2, "tiue", Instant.now());
+    }
+
+    private void submit(JobRequest job) {
+        try {
+            producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), job.id(), JobEvent.queued(job).toJson().encode())).get();
+            producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), job.id(), job.toJson().encode())).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reads the events topic until every job has a terminal event; returns each job's events after queued. */
+    private Map<String, List<JobEvent>> awaitTerminal(List<JobRequest> jobs) {
+        Map<String, List<JobEvent>> byJob = new HashMap<>();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, String> r : events.poll(Duration.ofMillis(200))) {
+                JobEvent e = JobEvent.fromJson(new JsonObject(r.value()));
+                if (e.type() != EventType.QUEUED) {
+                    byJob.computeIfAbsent(e.id(), k -> new ArrayList<>()).add(e);
+                }
+            }
+            if (jobs.stream().allMatch(j -> byJob.containsKey(j.id()) && last(byJob.get(j.id())).status().terminal())) {
+                // A little more reading shows any duplicate terminal event.
+                for (ConsumerRecord<String, String> r : events.poll(Duration.ofMillis(500))) {
+                    JobEvent e = JobEvent.fromJson(new JsonObject(r.value()));
+                    byJob.computeIfAbsent(e.id(), k -> new ArrayList<>()).add(e);
+                }
+                for (JobRequest j : jobs) {
+                    assertEquals(1, byJob.get(j.id()).stream().filter(e -> e.status().terminal()).count(),
+                            "exactly one terminal event for " + j.id());
+                }
+                return byJob;
+            }
+        }
+        throw new AssertionError("jobs did not finish: " + byJob.entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().stream().map(JobEvent::type).toList())));
+    }
+
+    private void assertCommittedEverything() throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(config.get(Setting.CONSUMER_GROUP))
+                        .partitionsToOffsetAndMetadata().get();
+                committed.clear();
+                offsets.forEach((tp, om) -> committed.put(tp, om.offset()));
+                ends.clear();
+                for (int partition = 0; partition < 2; partition++) {
+                    TopicPartition tp = new TopicPartition(config.get(Setting.JOBS_TOPIC), partition);
+                    long end = admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(tp).get().offset();
+                    if (end > 0) {
+                        ends.put(tp, end);
+                    }
+                }
+                if (committed.equals(ends)) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            assertEquals(ends, committed, "every finished job's offset is committed");
+        }
+    }
+
+    private byte[] download(String key) throws Exception {
+        try (InputStream in = minio.getObject(GetObjectArgs.builder().bucket(config.get(Setting.S3_BUCKET)).object(key).build())) {
+            return in.readAllBytes();
+        }
+    }
+
+    private void assertNoImage(JobRequest job) throws Exception {
+        try {
+            minio.statObject(StatObjectArgs.builder().bucket(config.get(Setting.S3_BUCKET))
+                    .object(Topics.imageObjectKey(job.tenant(), job.id())).build());
+            throw new AssertionError("job " + job.id() + " has an image");
+        } catch (ErrorResponseException e) {
+            assertEquals("NoSuchKey", e.errorResponse().code());
+        }
+    }
+
+    private static JobEvent last(List<JobEvent> events) {
+        return events.get(events.size() - 1);
+    }
+
+    private Properties clientProps() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return p;
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.oneway.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class MicroBatcherTest {
+
+    /** Items are "shape:name"; the shape is the batch key. */
+    private static MicroBatcher<String> batcher(int maxSize, long maxWaitMs) {
+        return new MicroBatcher<>(maxSize, maxWaitMs, s -> s.substring(0, s.indexOf(':')));
+    }
+
+    @Test
+    void aFullGroupIsReleasedAtOnceWithoutWaiting() {
+        MicroBatcher<String> b = batcher(3, 50);
+        b.add("64:a", 0);
+        b.add("64:b", 0);
+        assertEquals(Optional.empty(), b.takeReady(0));
+        b.add("64:c", 1);
+        assertEquals(Optional.of(List.of("64:a", "64:b", "64:c")), b.takeReady(1));
+        assertEquals(0, b.pending());
+    }
+
+    @Test
+    void aPartialGroupWaitsForItsOldestItemToReachTheMaximumWait() {
+        MicroBatcher<String> b = batcher(8, 50);
+        b.add("64:a", 100);
+        b.add("64:b", 130);
+        assertEquals(20, b.msUntilReady(130));
+        assertEquals(Optional.empty(), b.takeReady(149));
+        assertEquals(Optional.of(List.of("64:a", "64:b")), b.takeReady(150));
+        assertEquals(-1, b.msUntilReady(150), "nothing waits");
+    }
+
+    @Test
+    void incompatibleJobsNeverShareABatch() {
+        MicroBatcher<String> b = batcher(8, 10);
+        b.add("64:a", 0);
+        b.add("128:b", 0);
+        b.add("64:c", 0);
+        assertEquals(Optional.of(List.of("64:a", "64:c")), b.takeReady(10));
+        assertEquals(Optional.of(List.of("128:b")), b.takeReady(10));
+        assertEquals(Optional.empty(), b.takeReady(10));
+    }
+
+    @Test
+    void theGroupWaitingLongestGoesFirst() {
+        MicroBatcher<String> b = batcher(2, 1000);
+        b.add("128:old", 0);
+        b.add("64:x", 5);
+        b.add("64:y", 6);
+        b.add("128:old2", 7);
+        assertEquals(Optional.of(List.of("128:old", "128:old2")), b.takeReady(7));
+        assertEquals(Optional.of(List.of("64:x", "64:y")), b.takeReady(7));
+    }
+
+    @Test
+    void anOverfullGroupIsSplitAndItsRestKeepsItsPlaceInLine() {
+        MicroBatcher<String> b = batcher(2, 50);
+        for (String name : List.of("a", "b", "c")) {
+            b.add("64:" + name, 0);
+        }
+        assertEquals(Optional.of(List.of("64:a", "64:b")), b.takeReady(0));
+        assertEquals(Optional.empty(), b.takeReady(49));
+        assertEquals(Optional.of(List.of("64:c")), b.takeReady(50));
+    }
+
+    @Test
+    void itemsOfLostPartitionsCanBeTakenBack() {
+        MicroBatcher<String> b = batcher(8, 50);
+        b.add("64:p0-a", 0);
+        b.add("64:p1-b", 0);
+        b.add("128:p1-c", 0);
+        List<String> removed = b.removeIf(s -> s.contains("p1"));
+        assertEquals(List.of("64:p1-b", "128:p1-c"), removed);
+        assertEquals(1, b.pending());
+        assertTrue(b.takeReady(50).orElseThrow().contains("64:p0-a"));
+    }
+}
