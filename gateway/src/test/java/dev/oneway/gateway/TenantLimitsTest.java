@@ -41,6 +41,7 @@ class TenantLimitsTest {
             assertTrue(limited.headers().contains("Retry-After"));
 
             gateway.delete("/v1/jobs/" + first, ALPHA_KEY);
+            gateway.awaitJob(first, ALPHA_KEY, job -> "canceled".equals(job.getString("status")));
             assertEquals(202, gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "third")).status());
         }
     }
