@@ -103,10 +103,6 @@ public final class TiueEngine implements AutoCloseable {
         return dtype;
     }
 
-    public UNet2DConditionModel unet() {
-        return unet;
-    }
-
     /**
      * Runs one batch. All requests must share width, height, steps and sampler ({@link GenerationRequest#shape()});
      * results come back in request order.

@@ -94,7 +94,7 @@ public final class EngineCli {
                     for (int i = 0; i < warmup; i++) {
                         engine.generate(requests, ProgressListener.NONE);
                     }
-                    double[] sums = new double[6];
+                    double[] sums = new double[7];
                     for (int r = 0; r < repeats; r++) {
                         StageTimings t = engine.generate(requests, ProgressListener.NONE).get(0).timings();
                         sums[0] += t.totalMs();
@@ -103,6 +103,7 @@ public final class EngineCli {
                         sums[3] += t.decoderMs();
                         sums[4] += t.vaeMs();
                         sums[5] += t.schedulerMs();
+                        sums[6] += t.denoiseMs();
                     }
                     GenerationRequest first = requests.get(0);
                     double batchMs = sums[0] / repeats;
@@ -114,7 +115,7 @@ public final class EngineCli {
                             model, engine.device(), engine.dtype().name().toLowerCase(Locale.ROOT), sampler.wireName(), batch,
                             first.steps(), first.width(), first.height(), repeats, batch * 1000.0 / batchMs, batchMs / batch,
                             batchMs, sums[1] / repeats, sums[2] / repeats, sums[3] / repeats, sums[5] / repeats,
-                            (sums[2] + sums[3] + sums[5]) / repeats, sums[4] / repeats, peakRssMb());
+                            sums[6] / repeats, sums[4] / repeats, peakRssMb());
                 }
             }
         }

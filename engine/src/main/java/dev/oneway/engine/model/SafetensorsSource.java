@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.oneway.engine.ModelException;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -61,11 +60,6 @@ public final class SafetensorsSource implements Weights.Source, AutoCloseable {
         Set<String> unused = new TreeSet<>(file.tensors().keySet());
         unused.removeAll(used);
         return unused;
-    }
-
-    /** Expected shape helper for messages and tests. */
-    public static Shape shape(long... dims) {
-        return new Shape(dims);
     }
 
     @Override

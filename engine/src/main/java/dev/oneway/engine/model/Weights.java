@@ -57,9 +57,4 @@ public final class Weights {
     public boolean contains(String name) {
         return source.contains(prefix + name);
     }
-
-    /** The full key of a name under this prefix (for messages). */
-    public String key(String name) {
-        return prefix + name;
-    }
 }

@@ -43,10 +43,4 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
                 .singletonOrThrow();
     }
 
-    /** Multiply-accumulates per output pixel per image, for FLOP counts. */
-    public long macsPerPixel() {
-        Shape s = weight.getShape();
-        return s.get(0) * s.get(1) * s.get(2) * s.get(3);
-    }
-
 }

@@ -41,8 +41,4 @@ public final class StageClock {
     public double schedulerMs() {
         return schedulerMs;
     }
-
-    public int doneStages() {
-        return doneStages;
-    }
 }
