@@ -1,6 +1,5 @@
 package dev.oneway.gateway;
 
-import dev.oneway.common.EventType;
 import dev.oneway.common.JobEvent;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,24 +53,33 @@ final class JobView {
 
     /** The job if it exists and belongs to {@code tenant}: another tenant's job looks exactly like a missing one. */
     Optional<JobState> find(String id, String tenant) {
-        JobState state = jobs.get(id);
-        for (JobEvent written : writtenNotYetRead.getOrDefault(id, List.of())) {
-            state = JobState.next(state, written);
-        }
+        JobState state = withOwnWrites(id, jobs.get(id));
         return state != null && state.tenant().equals(tenant) ? Optional.of(state) : Optional.empty();
     }
 
-    /** Queued or running jobs of a tenant, counting this gateway's accepted jobs not yet read back. */
+    /**
+     * Queued or running jobs of a tenant. This gateway's writes not yet read back count as they will:
+     * an accepted job adds one at once, a cancellation frees its slot at once.
+     */
     int unfinished(String tenant) {
         AtomicInteger inTopic = unfinishedByTenant.get(tenant);
         int count = inTopic == null ? 0 : inTopic.get();
-        for (List<JobEvent> written : writtenNotYetRead.values()) {
-            JobEvent first = written.get(0);
-            if (first.type() == EventType.QUEUED && first.tenant().equals(tenant) && !jobs.containsKey(first.id())) {
-                count++;
+        for (String id : writtenNotYetRead.keySet()) {
+            JobState read = jobs.get(id);
+            JobState overlaid = withOwnWrites(id, read);
+            if (overlaid != null && overlaid.tenant().equals(tenant)) {
+                count += (overlaid.unfinished() ? 1 : 0) - (read != null && read.unfinished() ? 1 : 0);
             }
         }
         return count;
+    }
+
+    private JobState withOwnWrites(String id, JobState read) {
+        JobState state = read;
+        for (JobEvent written : writtenNotYetRead.getOrDefault(id, List.of())) {
+            state = JobState.next(state, written);
+        }
+        return state;
     }
 
     private static List<JobEvent> without(List<JobEvent> written, JobEvent read) {

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.oneway.common.Setting;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** One tenant cannot flood the queue: rate and unfinished-job limits answer 429 with Retry-After. */
@@ -31,8 +30,6 @@ class TenantLimitsTest {
     }
 
     @Test
-    @Disabled("flaky in the full suite (passes alone): after the cancel, the freed slot is sometimes still counted; "
-            + "to be fixed with the reliability issue")
     void aTenantWithTooManyUnfinishedJobsMustWaitForOneToFinish() {
         try (TestGateway gateway = new TestGateway(Map.of(Setting.MAX_UNFINISHED_JOBS_PER_TENANT, 2))) {
             String first = gateway.submit(ALPHA_KEY, "first");
@@ -44,7 +41,6 @@ class TenantLimitsTest {
             assertTrue(limited.headers().contains("Retry-After"));
 
             gateway.delete("/v1/jobs/" + first, ALPHA_KEY);
-            gateway.awaitJob(first, ALPHA_KEY, job -> "canceled".equals(job.getString("status")));
             assertEquals(202, gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "third")).status());
         }
     }
