@@ -1,17 +1,17 @@
 package dev.oneway.gateway;
 
+import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /** The gateway's Kafka client settings, in one place. */
 final class KafkaClients {
@@ -20,32 +20,25 @@ final class KafkaClients {
 
     static Map<String, String> producer(OnewayConfig config, String clientId) {
         String deadline = config.get(Setting.KAFKA_ACK_TIMEOUT_MS);
-        return Map.of(
-                "bootstrap.servers", config.get(Setting.KAFKA_BOOTSTRAP),
-                "client.id", clientId,
-                "key.serializer", StringSerializer.class.getName(),
-                "value.serializer", StringSerializer.class.getName(),
-                "acks", "all",
-                "enable.idempotence", "true",
-                // Kafka gives up at the API's deadline instead of retrying for two minutes, so a job
-                // answered 503 is seldom written afterwards (and is marked not accepted when it is).
-                "linger.ms", "0",
-                "request.timeout.ms", deadline,
-                "delivery.timeout.ms", deadline,
-                "max.block.ms", deadline);
+        Map<String, Object> p = KafkaSettings.producer(config, clientId);
+        // Kafka gives up at the API's deadline instead of retrying for two minutes, so a job
+        // answered 503 is seldom written afterwards (and is marked not accepted when it is).
+        p.put("linger.ms", "0");
+        p.put("request.timeout.ms", deadline);
+        p.put("delivery.timeout.ms", deadline);
+        p.put("max.block.ms", deadline);
+        return asStrings(p);
     }
 
-    /** No consumer group: every gateway reads the whole events topic from the beginning to rebuild its view. */
+    /** Every gateway reads the whole events topic from the beginning to rebuild its view. */
     static Map<String, String> viewConsumer(OnewayConfig config, String clientId) {
-        return Map.of(
-                "bootstrap.servers", config.get(Setting.KAFKA_BOOTSTRAP),
-                "client.id", clientId,
-                "key.deserializer", StringDeserializer.class.getName(),
-                "value.deserializer", StringDeserializer.class.getName(),
-                "enable.auto.commit", "false",
-                "auto.offset.reset", "earliest",
-                "isolation.level", "read_committed",
-                "allow.auto.create.topics", "false");
+        return asStrings(KafkaSettings.eventsReader(config, clientId));
+    }
+
+    private static Map<String, String> asStrings(Map<String, Object> settings) {
+        Map<String, String> out = new HashMap<>();
+        settings.forEach((k, v) -> out.put(k, String.valueOf(v)));
+        return out;
     }
 
     static Admin admin(OnewayConfig config, String clientId) {

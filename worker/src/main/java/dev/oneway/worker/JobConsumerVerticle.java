@@ -4,6 +4,7 @@ import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.ImageResult;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
+import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.engine.GeneratedImage;
@@ -24,16 +25,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +104,7 @@ public final class JobConsumerVerticle extends VerticleBase {
         runner = new BatchRunner(engine);
         events = new JobEventPublisher(vertx, config, workerId + "-events");
         watch = new JobEventWatch(vertx, config, workerId + "-watch");
-        consumer = KafkaReadStream.create(vertx, consumerProperties(maxBatchSize), new StringDeserializer(), new StringDeserializer());
+        consumer = KafkaReadStream.create(vertx, consumerProperties(maxBatchSize));
         consumer.partitionsRevokedHandler(this::onPartitionsRevoked);
         consumer.partitionsAssignedHandler(partitions -> {
             assignmentChanged = true;
@@ -145,17 +142,9 @@ public final class JobConsumerVerticle extends VerticleBase {
                 .onComplete(ar -> LOG.info("Worker {} stopped", workerId));
     }
 
-    private Properties consumerProperties(int maxBatchSize) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(Setting.KAFKA_BOOTSTRAP));
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.get(Setting.CONSUMER_GROUP));
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, workerId);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxBatchSize));
-        // A worker joining or leaving moves only the partitions that change hands; the others keep running.
-        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    private Map<String, Object> consumerProperties(int maxBatchSize) {
+        Map<String, Object> p = KafkaSettings.groupConsumer(config, workerId);
+        p.put("max.poll.records", String.valueOf(maxBatchSize));
         return p;
     }
 

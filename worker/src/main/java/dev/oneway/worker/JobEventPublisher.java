@@ -1,15 +1,14 @@
 package dev.oneway.worker;
 
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.producer.KafkaWriteStream;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.ProducerConfig;
+import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Writes job events to the events topic, keyed by job id so each job's events stay in order on one
@@ -21,13 +20,9 @@ final class JobEventPublisher {
     private final String topic;
 
     JobEventPublisher(Vertx vertx, OnewayConfig config, String clientId) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(Setting.KAFKA_BOOTSTRAP));
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
-        this.producer = KafkaWriteStream.create(vertx, p, new StringSerializer(), new StringSerializer());
+        Map<String, Object> p = KafkaSettings.producer(config, clientId);
+        p.put("linger.ms", "2"); // a batch's events leave together
+        this.producer = KafkaWriteStream.create(vertx, p);
         this.topic = config.get(Setting.EVENTS_TOPIC);
     }
 

@@ -2,6 +2,7 @@ package dev.oneway.worker;
 
 import dev.oneway.common.EventType;
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import io.vertx.core.Future;
@@ -13,12 +14,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,13 +46,7 @@ final class JobEventWatch {
     JobEventWatch(Vertx vertx, OnewayConfig config, String clientId) {
         this.vertx = vertx;
         this.topic = config.get(Setting.EVENTS_TOPIC);
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(Setting.KAFKA_BOOTSTRAP));
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        this.consumer = KafkaReadStream.create(vertx, p, new StringDeserializer(), new StringDeserializer());
+        this.consumer = KafkaReadStream.create(vertx, KafkaSettings.eventsReader(config, clientId));
     }
 
     /** Starts reading and completes once every event written before this call has been seen. */
