@@ -1,9 +1,10 @@
 package dev.oneway.engine.sampler;
 
 /**
- * Gaussian noise from a seed, bit-for-bit the recipe of torch.randn(..., generator=torch.Generator("cpu")
+ * Gaussian noise from a seed, the recipe of torch.randn(..., generator=torch.Generator("cpu")
  * .manual_seed(seed)) for float32: a 32-bit Mersenne Twister, 24-bit uniforms, and Box-Muller over blocks
- * of 16. So a seed here gives the starting latent a diffusers user gets with a CPU generator, and a job's
+ * of 16. The uniforms are torch's exactly; the normals agree to about one float ulp, since torch takes
+ * log and cos in float (vectorized) where this takes them in double (ParityTest checks it against torch). So a seed here gives the starting latent a diffusers user gets with a CPU generator, and a job's
  * noise never depends on which jobs share its batch.
  */
 public final class TorchNoise {
