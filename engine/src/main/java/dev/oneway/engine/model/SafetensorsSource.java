@@ -1,6 +1,5 @@
 package dev.oneway.engine.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -42,12 +41,17 @@ public final class SafetensorsSource implements Weights.Source, AutoCloseable {
         }
         used.add(key);
         NDArray cpu = file.load(key, manager, DataType.FLOAT32);
-        if (dtype == DataType.FLOAT32 && manager.getDevice().equals(Device.cpu())) {
-            return cpu;
+        // On a GPU manager the load already landed on the device, and toDevice/toType return their input
+        // unchanged when there is nothing to do: close only what was replaced.
+        NDArray onDevice = cpu.toDevice(manager.getDevice(), false);
+        if (onDevice != cpu) {
+            cpu.close();
         }
-        NDArray moved = cpu.toDevice(manager.getDevice(), false).toType(dtype, false);
-        cpu.close();
-        return moved;
+        NDArray typed = onDevice.toType(dtype, false);
+        if (typed != onDevice) {
+            onDevice.close();
+        }
+        return typed;
     }
 
     @Override
