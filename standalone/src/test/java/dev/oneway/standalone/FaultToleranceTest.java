@@ -148,7 +148,7 @@ class FaultToleranceTest {
 
     @Test
     void aWorkerJvmSentSigtermFinishesItsBatchCommitsAndExits() throws Exception {
-        long graceMs = 20_000;
+        long graceMs = 60_000;
         try (ChildJvm child = ChildJvm.start("worker-sigterm", WorkerMain.class, ChildJvm.environment(system.config(),
                 Map.of(Setting.MAX_BATCH_SIZE, 2, Setting.SHUTDOWN_GRACE_MS, graceMs)));
              FaultRun run = new FaultRun(4, "Worker JVM stopped with SIGTERM mid-batch",

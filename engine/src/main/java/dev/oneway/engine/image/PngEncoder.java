@@ -5,6 +5,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /** VAE output in [-1, 1] to 8-bit RGB PNG, with diffusers' post-processing ((x / 2 + 0.5) clamped, x255, rounded). */
 public final class PngEncoder {
@@ -24,10 +27,16 @@ public final class PngEncoder {
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(image, "png", out);
+        // An in-memory stream: ImageIO's default file cache registers a JVM shutdown hook per stream, which throws
+        // once shutdown has begun, so a worker finishing its batch after SIGTERM could not encode a single image.
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
+        try (ImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+            writer.setOutput(stream);
+            writer.write(image);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            writer.dispose();
         }
         return out.toByteArray();
     }
