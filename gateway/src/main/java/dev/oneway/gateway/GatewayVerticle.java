@@ -70,7 +70,7 @@ public final class GatewayVerticle extends VerticleBase {
                 .setMaxWebSocketMessageSize(64 * 1024);
         return KafkaClients.ensureTopics(admin, config, context)
                 .compose(v -> vertx.createHttpServer(options)
-                        .requestHandler(router)
+                        .requestHandler(Responses.rejectingMalformedUris(router))
                         .invalidRequestHandler(Responses::invalidRequest)
                         .listen(config.getInt(Setting.HTTP_PORT)))
                 .compose(listening -> {
@@ -108,6 +108,7 @@ public final class GatewayVerticle extends VerticleBase {
         router.route().failureHandler(Responses::handle);
         router.errorHandler(404, Responses::handle);
         router.errorHandler(405, Responses::handle);
+        router.errorHandler(500, Responses::handle);
 
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "up")));
         router.get("/health/ready").handler(this::ready);
