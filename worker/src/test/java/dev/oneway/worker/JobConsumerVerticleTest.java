@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -246,6 +247,45 @@ class JobConsumerVerticleTest {
 
     private static String header(ConsumerRecord<String, String> record, String name) {
         return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aWorkerStoppedPastItsGracePeriodHandsItsBatchBackAndAnotherWorkerFinishesIt() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OnewayConfig normal = config;
+        config = config.with(Setting.SHUTDOWN_GRACE_MS, 1);
+        deployWorker(new ImageEngine() {
+            @Override
+            public ModelDefaults defaults() {
+                return tiny.defaults();
+            }
+
+            @Override
+            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+                running.countDown();
+                try {
+                    release.await(2, TimeUnit.MINUTES); // a batch far longer than the grace period
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return tiny.generate(batch, progress);
+            }
+        });
+        int side = tiny.defaults().sizeMultiple();
+        JobRequest held = job("alpha", "held up in the engine", 1, side, side);
+        submit(held);
+        assertTrue(running.await(2, TimeUnit.MINUTES), "the batch started");
+
+        await(vertx.undeploy(deployment)); // returns once the grace period is over, the batch still in the engine
+        deployment = null;
+        release.countDown();
+        config = normal;
+        deployWorker(ImageEngine.of(tiny));
+
+        JobEvent terminal = last(awaitTerminal(List.of(held)).get(held.id()));
+        assertEquals(EventType.SUCCEEDED, terminal.type(), "the handed-back job ran again on the next worker");
+        assertCommittedEverything();
     }
 
     @Test
