@@ -36,6 +36,10 @@ public final class KafkaSettings {
         p.put("group.id", config.get(Setting.CONSUMER_GROUP));
         // A worker joining or leaving moves only the partitions that change hands; the others keep running.
         p.put("partition.assignment.strategy", CooperativeStickyAssignor.class.getName());
+        // A killed worker's partitions move to the others once its session expires; heartbeats stay well inside it.
+        int session = config.getInt(Setting.KAFKA_SESSION_TIMEOUT_MS);
+        p.put("session.timeout.ms", String.valueOf(session));
+        p.put("heartbeat.interval.ms", String.valueOf(Math.max(100, Math.min(3000, session / 3))));
         return p;
     }
 

@@ -39,6 +39,12 @@ public enum Setting {
     MAX_UNFINISHED_JOBS_PER_TENANT("100", "Most queued or running jobs one tenant may have; more answers 429."),
     JOBS_PER_MINUTE_PER_TENANT("600", "Submissions per minute one tenant may make to one gateway; more answers 429."),
     WS_PING_INTERVAL_MS("20000", "How often the gateway pings WebSocket clients so idle connections stay open."),
+    DEAD_LETTER_TOPIC("oneway.jobs.dead", "Topic a job goes to after ONEWAY_MAX_ATTEMPTS failed attempts (its owner gets job.failed)."),
+    MAX_ATTEMPTS("3", "Attempts a job gets when the engine or the upload fails (each re-queued on the jobs topic) before it is dead-lettered."),
+    S3_UPLOAD_ATTEMPTS("8", "Upload tries per image before the attempt counts as failed; waits double from ONEWAY_S3_UPLOAD_BACKOFF_MS up to 30 s."),
+    S3_UPLOAD_BACKOFF_MS("500", "Wait before the second upload try; each further wait doubles (at most 30 s)."),
+    KAFKA_SESSION_TIMEOUT_MS("45000", "How long a worker may go silent before the group hands its partitions to another worker."),
+    SHUTDOWN_GRACE_MS("30000", "On SIGTERM: how long a worker may finish its batch (else hands it back) and a gateway may drain, before exiting."),
     DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects.");
 
     private final String defaultValue;

@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,7 @@ final class EventHub {
     private static final Logger log = LoggerFactory.getLogger(EventHub.class);
     private static final int MAX_SUBSCRIPTIONS = 1000;
     private static final short GOING_AWAY = 1001;
+    private static final Set<String> SUBSCRIBE_FIELDS = Set.of("subscribe", "replay");
 
     private final class Client {
         final ServerWebSocket socket;
@@ -59,6 +61,7 @@ final class EventHub {
     private final long pingTimer;
     /** Frames go out in event order even though presigning a succeeded event's URL is asynchronous. */
     private Future<Void> delivered = Future.succeededFuture();
+    private boolean closing;
 
     EventHub(Vertx vertx, JobView view, ImageLinks links, long pingIntervalMs) {
         this.vertx = vertx;
@@ -68,6 +71,10 @@ final class EventHub {
     }
 
     void join(ServerWebSocket socket, String tenant) {
+        if (closing) {
+            socket.close(GOING_AWAY, "gateway shutting down");
+            return;
+        }
         Client client = new Client(socket, tenant);
         clients.add(client);
         socket.textMessageHandler(text -> onMessage(client, text));
@@ -82,6 +89,7 @@ final class EventHub {
 
     /** Tells every client the gateway is going away, with a close frame rather than a dropped connection. */
     Future<Void> closeAll() {
+        closing = true;
         vertx.cancelTimer(pingTimer);
         List<Future<Void>> closing = new ArrayList<>();
         for (Client client : List.copyOf(clients)) {
@@ -116,20 +124,27 @@ final class EventHub {
             client.sendError(usage("the frame is not JSON"));
             return;
         }
-        if (!(message instanceof JsonObject json) || !json.fieldNames().equals(Set.of("subscribe"))
-                || !(json.getValue("subscribe") instanceof JsonArray ids)) {
+        if (!(message instanceof JsonObject json) || !json.containsKey("subscribe")
+                || !SUBSCRIBE_FIELDS.containsAll(json.fieldNames())
+                || !(json.getValue("subscribe") instanceof JsonArray ids)
+                || !(json.getValue("replay", false) instanceof Boolean replay)) {
             client.sendError(usage("unknown message"));
             return;
         }
+        List<JobState> found = new ArrayList<>();
         Set<String> subscribed = client.jobIds == null ? new LinkedHashSet<>() : new LinkedHashSet<>(client.jobIds);
         for (Object value : ids) {
             String id = value instanceof String s ? JobIds.canonical(s) : null;
             if (id == null) {
                 client.sendError(ApiError.invalid("each job id must be a UUID string"));
-            } else if (view.find(id, client.tenant).isEmpty()) {
-                client.sendError(ApiError.noSuchJob(id));
             } else {
-                subscribed.add(id);
+                Optional<JobState> job = view.find(id, client.tenant);
+                if (job.isEmpty()) {
+                    client.sendError(ApiError.noSuchJob(id));
+                } else {
+                    subscribed.add(id);
+                    found.add(job.get());
+                }
             }
         }
         if (subscribed.size() > MAX_SUBSCRIPTIONS) {
@@ -138,9 +153,32 @@ final class EventHub {
         }
         client.jobIds = subscribed;
         client.send(new JsonObject().put("type", "subscribed").put("ids", new JsonArray(List.copyOf(subscribed))));
+        if (replay) {
+            // In line with live events, so a replayed frame never overtakes an earlier live one.
+            delivered = delivered.compose(v -> replay(client, found));
+        }
+    }
+
+    /**
+     * Each job's latest event, as the view knows it now, marked "replayed": a client that was away learns what it
+     * missed, a completion included. A live event racing with it may arrive as well; clients keep the last state.
+     */
+    private Future<Void> replay(Client client, List<JobState> jobs) {
+        List<Future<JsonObject>> frames = new ArrayList<>();
+        for (JobState requested : jobs) {
+            JobState job = view.find(requested.id(), client.tenant).orElse(requested);
+            JobEvent latest = job.latestEvent();
+            Future<ImageLinks.ImageLink> link = latest.result() == null ? Future.succeededFuture()
+                    : links.linkFor(latest.result()).recover(err -> Future.succeededFuture());
+            frames.add(link.map(l -> PublicJson.event(latest, l).put("replayed", true)));
+        }
+        return Future.join(frames).<Void>map(all -> {
+            frames.forEach(f -> client.send(f.result()));
+            return null;
+        }).recover(err -> Future.succeededFuture());
     }
 
     private static ApiError usage(String problem) {
-        return ApiError.invalid(problem + "; send {\"subscribe\": [\"<job id>\", ...]}");
+        return ApiError.invalid(problem + "; send {\"subscribe\": [\"<job id>\", ...], \"replay\": true|false}");
     }
 }

@@ -1,6 +1,8 @@
 package dev.oneway.gateway;
 
 import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import dev.oneway.common.Shutdown;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -16,10 +18,15 @@ public final class GatewayMain {
         OnewayConfig config = OnewayConfig.fromEnv();
         LOG.info("Configuration: {}", config);
         Vertx vertx = Vertx.vertx();
-        // SIGTERM undeploys the gateway: WebSocket clients get a close frame, the server stops listening.
+        // SIGTERM: the gateway stops accepting, sends every WebSocket client a close frame (1001, going away),
+        // lets requests in flight finish within ONEWAY_SHUTDOWN_GRACE_MS, closes its Kafka clients; then the JVM ends.
+        long graceMs = config.getInt(Setting.SHUTDOWN_GRACE_MS);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("Gateway stopping (grace {} ms)", graceMs);
             try {
-                vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                Shutdown.undeployAllThenClose(vertx).toCompletionStage().toCompletableFuture()
+                        .get(graceMs + Shutdown.CLOSE_MARGIN_MS, TimeUnit.MILLISECONDS);
+                LOG.info("Gateway stopped");
             } catch (Exception e) {
                 LOG.warn("Gateway did not stop cleanly: {}", e.toString());
             }

@@ -14,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.slf4j.Logger;
@@ -69,7 +70,7 @@ public final class GatewayVerticle extends VerticleBase {
                 .setMaxWebSocketMessageSize(64 * 1024);
         return KafkaClients.ensureTopics(admin, config, context)
                 .compose(v -> vertx.createHttpServer(options)
-                        .requestHandler(router)
+                        .requestHandler(Responses.rejectingMalformedUris(router))
                         .invalidRequestHandler(Responses::invalidRequest)
                         .listen(config.getInt(Setting.HTTP_PORT)))
                 .compose(listening -> {
@@ -82,10 +83,15 @@ public final class GatewayVerticle extends VerticleBase {
                 .recover(err -> closeClients().transform(ar -> Future.failedFuture(err)));
     }
 
-    /** Sends WebSocket clients a close frame and stops taking requests; the view verticle is undeployed with it. */
+    /**
+     * Stops accepting connections, sends every WebSocket client a close frame (1001, going away) and lets requests
+     * in flight finish within ONEWAY_SHUTDOWN_GRACE_MS; the view verticle is undeployed with it.
+     */
     @Override
     public Future<?> stop() {
-        return hub.closeAll().eventually(this::closeClients);
+        Future<Void> drained = server == null ? Future.succeededFuture()
+                : server.shutdown(config.getInt(Setting.SHUTDOWN_GRACE_MS), TimeUnit.MILLISECONDS);
+        return hub.closeAll().compose(v -> drained).eventually(this::closeClients);
     }
 
     private Future<Void> closeClients() {
@@ -102,6 +108,7 @@ public final class GatewayVerticle extends VerticleBase {
         router.route().failureHandler(Responses::handle);
         router.errorHandler(404, Responses::handle);
         router.errorHandler(405, Responses::handle);
+        router.errorHandler(500, Responses::handle);
 
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "up")));
         router.get("/health/ready").handler(this::ready);

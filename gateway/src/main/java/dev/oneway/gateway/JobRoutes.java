@@ -169,7 +169,7 @@ final class JobRoutes {
     }
 
     private static boolean isJson(String contentType) {
-        String[] parts = contentType.split(";");
+        String[] parts = contentType.split(";", -1); // -1: ";;;" is four empty parts, not none
         if (!parts[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
             return false;
         }

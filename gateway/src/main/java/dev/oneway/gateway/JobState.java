@@ -1,6 +1,7 @@
 package dev.oneway.gateway;
 
 import dev.oneway.common.ErrorInfo;
+import dev.oneway.common.EventType;
 import dev.oneway.common.ImageResult;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
@@ -29,6 +30,25 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
     /** A job whose submission Kafka did not acknowledge in time: the client was answered 503. */
     boolean notAccepted() {
         return status == JobStatus.FAILED && error != null && JobSubmitter.NOT_ACCEPTED.equals(error.code());
+    }
+
+    /** The event that brought the job to its present state, rebuilt from the state (for replay to a reconnecting client). */
+    JobEvent latestEvent() {
+        return switch (status) {
+            case QUEUED -> new JobEvent(EventType.QUEUED, id, tenant, request != null ? request.createdAt() : Instant.now(),
+                    request, null, null, null, null, null);
+            case RUNNING -> progress != null
+                    ? new JobEvent(EventType.PROGRESS, id, tenant, orNow(startedAt), null, null, progress, null, null, null)
+                    : new JobEvent(EventType.STARTED, id, tenant, orNow(startedAt), null, batchSize, null, null, null, null);
+            case SUCCEEDED -> new JobEvent(EventType.SUCCEEDED, id, tenant, orNow(finishedAt), null, batchSize, null, timings,
+                    result, null);
+            case FAILED -> new JobEvent(EventType.FAILED, id, tenant, orNow(finishedAt), null, null, null, null, null, error);
+            case CANCELED -> new JobEvent(EventType.CANCELED, id, tenant, orNow(finishedAt), null, null, null, null, null, null);
+        };
+    }
+
+    private static Instant orNow(Instant at) {
+        return at != null ? at : Instant.now();
     }
 
     private JobState apply(JobEvent event) {

@@ -48,12 +48,13 @@ final class KafkaClients {
     }
 
     /**
-     * Creates the jobs and events topics where they are missing, with ONEWAY_JOBS_PARTITIONS partitions
+     * Creates the jobs, events and dead-letter topics where they are missing, with ONEWAY_JOBS_PARTITIONS partitions
      * and the broker's default replication, so a fresh cluster does not get single-partition topics
      * auto-created by the first record.
      */
     static Future<Void> ensureTopics(Admin admin, OnewayConfig config, Context context) {
-        List<String> wanted = List.of(config.get(Setting.JOBS_TOPIC), config.get(Setting.EVENTS_TOPIC));
+        List<String> wanted = List.of(config.get(Setting.JOBS_TOPIC), config.get(Setting.EVENTS_TOPIC),
+                config.get(Setting.DEAD_LETTER_TOPIC));
         Optional<Integer> partitions = Optional.of(config.getInt(Setting.JOBS_PARTITIONS));
         return Future.fromCompletionStage(admin.listTopics().names().toCompletionStage(), context).compose(existing -> {
             List<NewTopic> missing = wanted.stream()

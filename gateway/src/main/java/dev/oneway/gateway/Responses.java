@@ -1,13 +1,16 @@
 package dev.oneway.gateway;
 
 import dev.oneway.common.ErrorInfo;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +18,7 @@ import org.slf4j.LoggerFactory;
 final class Responses {
 
     private static final Logger log = LoggerFactory.getLogger(Responses.class);
+    private static final Pattern MALFORMED_ESCAPE = Pattern.compile("%(?![0-9A-Fa-f]{2})");
 
     private Responses() { }
 
@@ -33,6 +37,13 @@ final class Responses {
     static void handle(RoutingContext ctx) {
         if (ctx.response().headWritten()) {
             ctx.request().connection().close();
+            return;
+        }
+        if (isMalformedHttp(ctx.failure())) {
+            // The body's framing broke after routing (e.g. a bad chunk size): the client's fault, and the connection is unusable.
+            json(ctx.response().putHeader("Connection", "close"), 400,
+                    new ErrorInfo("invalid_request", "malformed HTTP request body").toBody())
+                    .onComplete(v -> ctx.request().connection().close());
             return;
         }
         ApiError error = ctx.failure() instanceof ApiError e ? e : fromStatus(ctx);
@@ -57,6 +68,33 @@ final class Responses {
                 yield new ApiError(500, "internal_error", "unexpected error; it was logged");
             }
         };
+    }
+
+    /**
+     * Answers 400 for a URI with a broken %-escape (e.g. "%zz"), on which Vert.x Web's path normalization and
+     * query decoding throw while routing, which would otherwise leave as a 500.
+     */
+    static Handler<HttpServerRequest> rejectingMalformedUris(Handler<HttpServerRequest> next) {
+        return request -> {
+            if (MALFORMED_ESCAPE.matcher(request.uri()).find()) {
+                json(request.response(), 400, new ErrorInfo("invalid_request",
+                        "the request URI has a malformed %-escape; use %XX with two hex digits").toBody());
+            } else {
+                next.handle(request);
+            }
+        };
+    }
+
+    /** A failure raised by Netty's HTTP decoder while reading the request. */
+    private static boolean isMalformedHttp(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            StackTraceElement[] trace = t.getStackTrace();
+            if (t instanceof DecoderException
+                    || (trace.length > 0 && trace[0].getClassName().startsWith("io.netty.handler.codec.http."))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static ApiError unsupportedMediaType() {

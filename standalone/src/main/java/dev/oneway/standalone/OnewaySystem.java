@@ -264,6 +264,7 @@ public final class OnewaySystem implements AutoCloseable {
                 if (kafka != null) {
                     kafka.createTopic(config.get(Setting.JOBS_TOPIC), config.getInt(Setting.JOBS_PARTITIONS));
                     kafka.createTopic(config.get(Setting.EVENTS_TOPIC), config.getInt(Setting.JOBS_PARTITIONS));
+                    kafka.createTopic(config.get(Setting.DEAD_LETTER_TOPIC), 1);
                 }
                 tiue = EngineLoader.load(config);
                 ImageEngine engine = engineWrapper.apply(ImageEngine.of(tiue));

@@ -125,9 +125,12 @@ final class OnewayClient implements AutoCloseable {
     /** Opens /v1/events with the key in the Authorization header. */
     EventSocket events(String apiKey) {
         List<JsonObject> frames = new CopyOnWriteArrayList<>();
-        WebSocket socket = await(onContext(() -> openEvents(apiKey, false)
-                .onSuccess(ws -> ws.textMessageHandler(text -> frames.add(new JsonObject(text))))));
-        return new EventSocket(socket, frames);
+        Promise<Short> closed = Promise.promise();
+        WebSocket socket = await(onContext(() -> openEvents(apiKey, false).onSuccess(ws -> {
+            ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
+            ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
+        })));
+        return new EventSocket(socket, frames, closed.future());
     }
 
     Future<WebSocket> connectEvents(String apiKey, boolean keyAsQueryParameter) {
@@ -172,11 +175,18 @@ final class OnewayClient implements AutoCloseable {
     static final class EventSocket implements AutoCloseable {
         private final WebSocket socket;
         private final List<JsonObject> frames;
+        private final Future<Short> closed;
 
         /** The frame handler was set where the socket was opened, on its event loop, before any frame could arrive. */
-        EventSocket(WebSocket socket, List<JsonObject> frames) {
+        EventSocket(WebSocket socket, List<JsonObject> frames, Future<Short> closed) {
             this.socket = socket;
             this.frames = frames;
+            this.closed = closed;
+        }
+
+        /** Completes with the status of the server's close frame (null when the connection dropped without one). */
+        Future<Short> closed() {
+            return closed;
         }
 
         List<JsonObject> frames() {

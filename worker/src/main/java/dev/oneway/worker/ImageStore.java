@@ -15,13 +15,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Finished images in S3/MinIO, one object per job under {@link Topics#imageObjectKey}. Blocking: call it on a
- * worker executor. A redelivered job writes the same key again, so a retry replaces rather than duplicates.
+ * worker executor.
  */
 final class ImageStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
     private static final String PNG = "image/png";
-    private static final int ATTEMPTS = 4;
 
     private final MinioClient client;
     private final String bucket;
@@ -50,28 +49,23 @@ final class ImageStore {
         }
     }
 
-    /** Uploads with a few retries, because a storage hiccup should not cost a finished image. */
+    /**
+     * One upload try; the worker retries with {@link Backoff}. A redelivered job writes the same key again, so a
+     * retry replaces rather than duplicates.
+     */
     ImageResult put(String tenant, String jobId, byte[] png, int width, int height) throws Exception {
         String key = Topics.imageObjectKey(tenant, jobId);
-        Exception last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            try {
-                client.putObject(PutObjectArgs.builder().bucket(bucket).object(key)
-                        .stream(new ByteArrayInputStream(png), png.length, -1)
-                        .contentType(PNG)
-                        .build());
-                return new ImageResult(bucket, key, PNG, width, height, png.length);
-            } catch (ErrorResponseException e) {
-                if ("NoSuchBucket".equals(e.errorResponse().code())) {
-                    ensureBucket();
-                }
-                last = e;
-            } catch (Exception e) {
-                last = e;
+        try {
+            client.putObject(PutObjectArgs.builder().bucket(bucket).object(key)
+                    .stream(new ByteArrayInputStream(png), png.length, -1)
+                    .contentType(PNG)
+                    .build());
+        } catch (ErrorResponseException e) {
+            if ("NoSuchBucket".equals(e.errorResponse().code())) {
+                ensureBucket(); // the next try finds it
             }
-            LOG.warn("Upload of {} failed (attempt {}/{}): {}", key, attempt, ATTEMPTS, last.toString());
-            Thread.sleep(250L << attempt);
+            throw e;
         }
-        throw last;
+        return new ImageResult(bucket, key, PNG, width, height, png.length);
     }
 }

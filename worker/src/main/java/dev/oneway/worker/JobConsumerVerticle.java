@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -60,6 +61,9 @@ public final class JobConsumerVerticle extends VerticleBase {
     private JobEventWatch watch;
     private ImageStore store;
     private BatchRunner runner;
+    private JobRetries retries;
+    private Backoff uploads;
+    private long shutdownGraceMs;
     private ModelDefaults modelDefaults;
     private WorkerExecutor engineExecutor;
     private WorkerExecutor storageExecutor;
@@ -74,8 +78,8 @@ public final class JobConsumerVerticle extends VerticleBase {
     private boolean assignmentChanged;
     private boolean stopping;
 
-    /** A consumed job and where it came from, so its offset can be marked finished. */
-    record QueuedJob(TopicPartition partition, long offset, JobRequest job) { }
+    /** A consumed job, where it came from (so its offset can be marked finished) and which attempt it is. */
+    record QueuedJob(TopicPartition partition, long offset, JobRequest job, int attempt) { }
 
     /**
      * @param engine shared by every worker verticle of the JVM; batches are serialized on one engine thread
@@ -102,6 +106,9 @@ public final class JobConsumerVerticle extends VerticleBase {
         storageExecutor = vertx.createSharedWorkerExecutor("oneway-storage", 4, 10, TimeUnit.MINUTES);
         store = new ImageStore(config);
         runner = new BatchRunner(engine);
+        retries = new JobRetries(vertx, config, workerId + "-retries");
+        uploads = new Backoff(vertx, config.getInt(Setting.S3_UPLOAD_ATTEMPTS), config.getInt(Setting.S3_UPLOAD_BACKOFF_MS));
+        shutdownGraceMs = config.getInt(Setting.SHUTDOWN_GRACE_MS);
         events = new JobEventPublisher(vertx, config, workerId + "-events");
         watch = new JobEventWatch(vertx, config, workerId + "-watch");
         consumer = KafkaReadStream.create(vertx, consumerProperties(maxBatchSize));
@@ -125,19 +132,30 @@ public final class JobConsumerVerticle extends VerticleBase {
                 });
     }
 
-    /** Stops taking jobs, lets the running batch finish and publish, commits, then leaves the group. */
+    /**
+     * Stops taking jobs, lets the running batch finish and publish for up to ONEWAY_SHUTDOWN_GRACE_MS, commits
+     * what is finished, then leaves the group. Jobs not finished by then are handed back: their offsets stay
+     * uncommitted, so the group redelivers them to another worker.
+     */
     @Override
     public Future<?> stop() {
         stopping = true;
         if (batchTimer >= 0) {
             vertx.cancelTimer(batchTimer);
         }
-        Future<?> batch = runningBatch == null ? Future.succeededFuture() : runningBatch;
+        Future<?> batch = runningBatch == null ? Future.succeededFuture() : runningBatch
+                .timeout(shutdownGraceMs, TimeUnit.MILLISECONDS)
+                .recover(e -> {
+                    LOG.warn("Worker {}: the running batch did not finish within {} ms; handing its jobs back",
+                            workerId, shutdownGraceMs);
+                    return Future.succeededFuture();
+                });
         Future<?> poll = pollInFlight == null ? Future.succeededFuture() : pollInFlight;
         return Future.join(batch, poll)
                 .transform(ar -> consumer == null ? Future.succeededFuture() : commit())
                 .transform(ar -> closeQuietly(consumer == null ? null : consumer.close()))
                 .transform(ar -> closeQuietly(events == null ? null : events.close()))
+                .transform(ar -> closeQuietly(retries == null ? null : retries.close()))
                 .transform(ar -> closeQuietly(watch == null ? null : watch.close()))
                 .onComplete(ar -> LOG.info("Worker {} stopped", workerId));
     }
@@ -179,7 +197,7 @@ public final class JobConsumerVerticle extends VerticleBase {
             if (job == null) {
                 offsets.finished(partition, record.offset());
             } else {
-                batcher.add(new QueuedJob(partition, record.offset(), job), now);
+                batcher.add(new QueuedJob(partition, record.offset(), job, JobRetries.attemptOf(record)), now);
             }
         }
     }
@@ -304,20 +322,49 @@ public final class JobConsumerVerticle extends VerticleBase {
     private Future<Void> complete(QueuedJob q, Outcome outcome, Instant startedAt) {
         JobRequest job = q.job();
         if (outcome.error() != null) {
-            return finish(q, JobEvent.failed(job, outcome.error()));
+            return failAttempt(q, outcome.error());
         }
         GeneratedImage image = outcome.image();
         long uploadStart = System.nanoTime();
-        return storageExecutor.<ImageResult>executeBlocking(
-                        () -> store.put(job.tenant(), job.id(), image.png(), job.width(), job.height()), false)
-                .map(result -> JobEvent.succeeded(job, image.batchSize(),
-                        timings(job, image.timings(), startedAt, (System.nanoTime() - uploadStart) / 1e6), result))
-                .recover(e -> {
-                    LOG.error("Worker {}: image of job {} could not be stored", workerId, job.id(), e);
-                    return Future.succeededFuture(JobEvent.failed(job,
-                            new ErrorInfo(STORAGE_ERROR, "the image was made but could not be stored: " + e.getMessage())));
-                })
-                .compose(event -> finish(q, event));
+        // Succeeded only once the object is stored: a storage outage is waited out (bounded), then the attempt fails.
+        return uploads.<ImageResult>retry("Upload of job " + job.id(), () -> storageExecutor.executeBlocking(
+                        () -> store.put(job.tenant(), job.id(), image.png(), job.width(), job.height()), false), () -> stopping)
+                .compose(result -> finish(q, JobEvent.succeeded(job, image.batchSize(),
+                        timings(job, image.timings(), startedAt, (System.nanoTime() - uploadStart) / 1e6), result)),
+                        e -> {
+                            if (stopping) {
+                                LOG.warn("Worker {}: image of job {} not stored before shutdown; handing the job back",
+                                        workerId, job.id());
+                                return Future.succeededFuture();
+                            }
+                            LOG.error("Worker {}: image of job {} could not be stored: {}", workerId, job.id(), e.toString());
+                            return failAttempt(q, new ErrorInfo(STORAGE_ERROR,
+                                    "the image was made but could not be stored: " + e.getMessage()));
+                        });
+    }
+
+    /**
+     * A failed engine run or upload: the job is queued again as its next attempt, or, after ONEWAY_MAX_ATTEMPTS,
+     * set aside on the dead-letter topic and failed for its owner. Either way its offset is finished only once
+     * Kafka has the requeued or dead-lettered record.
+     */
+    private Future<Void> failAttempt(QueuedJob q, ErrorInfo error) {
+        JobRequest job = q.job();
+        if (retries.hasAttemptsLeft(q.attempt())) {
+            LOG.warn("Worker {}: attempt {} of job {} failed ({}); queuing it again", workerId, q.attempt(), job.id(), error.code());
+            return untilAcknowledged("requeue of job " + job.id(), () -> retries.requeue(job, q.attempt(), error))
+                    .onSuccess(v -> offsets.finished(q.partition(), q.offset()))
+                    .recover(e -> handBack(job, e));
+        }
+        LOG.error("Worker {}: job {} failed {} attempts; dead-lettering it: {}", workerId, job.id(), q.attempt(), error.message());
+        return untilAcknowledged("dead-lettering of job " + job.id(), () -> retries.deadLetter(job, q.attempt(), error))
+                .compose(v -> finish(q, JobEvent.failed(job, JobRetries.exhausted(q.attempt(), error))),
+                        e -> handBack(job, e));
+    }
+
+    private Future<Void> handBack(JobRequest job, Throwable e) {
+        LOG.error("Worker {}: job {} left uncommitted; it will be redelivered: {}", workerId, job.id(), e.toString());
+        return Future.succeededFuture();
     }
 
     private JsonObject timings(JobRequest job, StageTimings t, Instant startedAt, double uploadMs) {
@@ -339,7 +386,7 @@ public final class JobConsumerVerticle extends VerticleBase {
      * only a stopping worker gives up, leaving the job uncommitted so that it is redelivered.
      */
     private Future<Void> finish(QueuedJob q, JobEvent terminal) {
-        return publishUntilAcknowledged(terminal)
+        return untilAcknowledged(terminal.type().wireName() + " of job " + terminal.id(), () -> events.publish(terminal))
                 .onSuccess(v -> {
                     watch.markFinished(terminal.id());
                     offsets.finished(q.partition(), q.offset());
@@ -351,14 +398,14 @@ public final class JobConsumerVerticle extends VerticleBase {
                 });
     }
 
-    private Future<Void> publishUntilAcknowledged(JobEvent event) {
-        return events.publish(event).recover(e -> {
+    /** Kafka outages are waited out; only a stopping worker gives up. */
+    private Future<Void> untilAcknowledged(String what, Supplier<Future<Void>> write) {
+        return write.get().recover(e -> {
             if (stopping) {
                 return Future.failedFuture(e);
             }
-            LOG.warn("Worker {}: {} of job {} not acknowledged, retrying: {}", workerId, event.type().wireName(),
-                    event.id(), e.toString());
-            return vertx.timer(REPUBLISH_DELAY_MS).compose(v -> publishUntilAcknowledged(event));
+            LOG.warn("Worker {}: {} not acknowledged, retrying: {}", workerId, what, e.toString());
+            return vertx.timer(REPUBLISH_DELAY_MS).compose(v -> untilAcknowledged(what, write));
         });
     }
 

@@ -1,6 +1,8 @@
 package dev.oneway.worker;
 
 import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import dev.oneway.common.Shutdown;
 import dev.oneway.engine.TiueEngine;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;
@@ -18,17 +20,22 @@ public final class WorkerMain {
         LOG.info("Configuration: {}", config);
         TiueEngine engine = EngineLoader.load(config);
         Vertx vertx = Vertx.vertx();
-        // SIGTERM undeploys the verticles: each finishes its running batch and commits before the JVM ends.
+        // SIGTERM: each consumer stops polling, finishes its running batch within ONEWAY_SHUTDOWN_GRACE_MS (or hands
+        // it back uncommitted), commits and leaves the group; then the JVM ends. The engine is not closed: a batch
+        // handed back may still be inside it, and the process is ending anyway.
+        long graceMs = config.getInt(Setting.SHUTDOWN_GRACE_MS);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("Worker stopping (grace {} ms)", graceMs);
             try {
-                vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+                Shutdown.undeployAllThenClose(vertx).toCompletionStage().toCompletableFuture()
+                        .get(graceMs + Shutdown.CLOSE_MARGIN_MS, TimeUnit.MILLISECONDS);
+                LOG.info("Worker stopped");
             } catch (Exception e) {
                 LOG.warn("Worker did not stop cleanly: {}", e.toString());
             }
-            engine.close();
         }, "oneway-worker-shutdown"));
         Workers.deploy(vertx, config, ImageEngine.of(engine))
-                .onSuccess(id -> LOG.info("Worker running with {} consumer(s)", config.get(dev.oneway.common.Setting.WORKER_INSTANCES)))
+                .onSuccess(id -> LOG.info("Worker running with {} consumer(s)", config.get(Setting.WORKER_INSTANCES)))
                 .onFailure(e -> {
                     LOG.error("Worker failed to start", e);
                     System.exit(1);

@@ -26,6 +26,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
@@ -48,6 +51,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -103,12 +107,14 @@ class JobConsumerVerticleTest {
                 .with(Setting.JOBS_TOPIC, "jobs-" + run)
                 .with(Setting.EVENTS_TOPIC, "events-" + run)
                 .with(Setting.CONSUMER_GROUP, "workers-" + run)
+                .with(Setting.DEAD_LETTER_TOPIC, "dead-" + run)
                 .with(Setting.S3_ENDPOINT, s3.endpoint())
                 .with(Setting.S3_BUCKET, "images-" + run)
                 .with(Setting.MAX_BATCH_SIZE, 4)
                 .with(Setting.MAX_BATCH_WAIT_MS, 300);
         kafka.createTopic(config.get(Setting.JOBS_TOPIC), 2);
         kafka.createTopic(config.get(Setting.EVENTS_TOPIC), 2);
+        kafka.createTopic(config.get(Setting.DEAD_LETTER_TOPIC), 1);
         vertx = Vertx.vertx();
         producer = new KafkaProducer<>(clientProps(), new StringSerializer(), new StringSerializer());
         events = new KafkaConsumer<>(clientProps(), new StringDeserializer(), new StringDeserializer());
@@ -157,21 +163,9 @@ class JobConsumerVerticleTest {
     }
 
     @Test
-    void aJobThatBreaksItsBatchFailsAloneAndItsBatchMatesSucceed() throws Exception {
-        deployWorker(new ImageEngine() {
-            @Override
-            public ModelDefaults defaults() {
-                return tiny.defaults();
-            }
-
-            @Override
-            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
-                if (batch.stream().anyMatch(r -> r.prompt().equals(EXPLODING_PROMPT))) {
-                    throw new IllegalStateException("simulated device fault");
-                }
-                return tiny.generate(batch, progress);
-            }
-        });
+    void aJobThatKeepsBreakingItsBatchFailsAloneAfterMaxAttemptsAndIsDeadLettered() throws Exception {
+        AtomicInteger soloRuns = new AtomicInteger();
+        deployWorker(explodingEngine(soloRuns));
         int side = tiny.defaults().sizeMultiple();
         List<JobRequest> jobs = List.of(job("alpha", "a cat", 1, side, side), job("alpha", EXPLODING_PROMPT, 2, side, side),
                 job("beta", "a dog", 3, side, side));
@@ -180,11 +174,117 @@ class JobConsumerVerticleTest {
         Map<String, List<JobEvent>> byJob = awaitTerminal(jobs);
         JobEvent broken = last(byJob.get(jobs.get(1).id()));
         assertEquals(EventType.FAILED, broken.type());
-        assertEquals("engine_error", broken.error().code());
+        assertEquals("attempts_exhausted", broken.error().code());
+        assertTrue(broken.error().message().contains("3 attempts"), broken.error().message());
+        assertTrue(broken.error().message().contains("engine_error"), broken.error().message());
         assertTrue(broken.error().message().contains("simulated device fault"), broken.error().message());
+        assertEquals(3, soloRuns.get(), "the broken job ran alone once per attempt, ONEWAY_MAX_ATTEMPTS times");
         assertEquals(EventType.SUCCEEDED, last(byJob.get(jobs.get(0).id())).type());
         assertEquals(EventType.SUCCEEDED, last(byJob.get(jobs.get(2).id())).type());
         assertNoImage(jobs.get(1));
+
+        List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+        assertEquals(jobs.get(1).id(), dead.get(0).key());
+        assertEquals(jobs.get(1), JobRequest.fromJson(new JsonObject(dead.get(0).value())));
+        assertEquals("3", header(dead.get(0), "oneway-attempt"));
+        assertEquals("engine_error", header(dead.get(0), "oneway-error-code"));
+        assertCommittedEverything();
+    }
+
+    @Test
+    void theAttemptCountTravelsWithTheRecordSoARedeliveredLastAttemptIsDeadLetteredAtItsNextFailure() throws Exception {
+        AtomicInteger soloRuns = new AtomicInteger();
+        int side = tiny.defaults().sizeMultiple();
+        JobRequest broken = job("alpha", EXPLODING_PROMPT, 7, side, side);
+        // As a worker that died after re-queuing the job for its last attempt left it on the topic.
+        producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), broken.id(), JobEvent.queued(broken).toJson().encode())).get();
+        producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), null, broken.id(), broken.toJson().encode(),
+                List.of(new RecordHeader("oneway-attempt", "3".getBytes(StandardCharsets.UTF_8))))).get();
+        deployWorker(explodingEngine(soloRuns));
+
+        JobEvent failed = last(awaitTerminal(List.of(broken)).get(broken.id()));
+        assertEquals("attempts_exhausted", failed.error().code());
+        assertEquals(1, soloRuns.get(), "no attempt beyond the third");
+        assertEquals("3", header(readDeadLetters(1).get(0), "oneway-attempt"));
+        assertCommittedEverything();
+    }
+
+    /** The tiny engine, except that any batch holding the exploding prompt throws, as a device fault would. */
+    private static ImageEngine explodingEngine(AtomicInteger soloRuns) {
+        return new ImageEngine() {
+            @Override
+            public ModelDefaults defaults() {
+                return tiny.defaults();
+            }
+
+            @Override
+            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+                if (batch.stream().anyMatch(r -> r.prompt().equals(EXPLODING_PROMPT))) {
+                    if (batch.size() == 1) {
+                        soloRuns.incrementAndGet();
+                    }
+                    throw new IllegalStateException("simulated device fault");
+                }
+                return tiny.generate(batch, progress);
+            }
+        };
+    }
+
+    private List<ConsumerRecord<String, String>> readDeadLetters(int expected) {
+        try (KafkaConsumer<String, String> dead = new KafkaConsumer<>(clientProps(), new StringDeserializer(), new StringDeserializer())) {
+            dead.assign(List.of(new TopicPartition(config.get(Setting.DEAD_LETTER_TOPIC), 0)));
+            dead.seekToBeginning(dead.assignment());
+            List<ConsumerRecord<String, String>> records = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (records.size() < expected && System.nanoTime() < deadline) {
+                dead.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+            dead.poll(Duration.ofMillis(300)).forEach(records::add);
+            assertEquals(expected, records.size(), "dead-lettered records");
+            return records;
+        }
+    }
+
+    private static String header(ConsumerRecord<String, String> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aWorkerStoppedPastItsGracePeriodHandsItsBatchBackAndAnotherWorkerFinishesIt() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OnewayConfig normal = config;
+        config = config.with(Setting.SHUTDOWN_GRACE_MS, 1);
+        deployWorker(new ImageEngine() {
+            @Override
+            public ModelDefaults defaults() {
+                return tiny.defaults();
+            }
+
+            @Override
+            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+                running.countDown();
+                try {
+                    release.await(2, TimeUnit.MINUTES); // a batch far longer than the grace period
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return tiny.generate(batch, progress);
+            }
+        });
+        int side = tiny.defaults().sizeMultiple();
+        JobRequest held = job("alpha", "held up in the engine", 1, side, side);
+        submit(held);
+        assertTrue(running.await(2, TimeUnit.MINUTES), "the batch started");
+
+        await(vertx.undeploy(deployment)); // returns once the grace period is over, the batch still in the engine
+        deployment = null;
+        release.countDown();
+        config = normal;
+        deployWorker(ImageEngine.of(tiny));
+
+        JobEvent terminal = last(awaitTerminal(List.of(held)).get(held.id()));
+        assertEquals(EventType.SUCCEEDED, terminal.type(), "the handed-back job ran again on the next worker");
         assertCommittedEverything();
     }
 

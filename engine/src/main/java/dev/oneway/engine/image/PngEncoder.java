@@ -9,7 +9,8 @@ import java.util.zip.Deflater;
  * VAE output in [-1, 1] to 8-bit RGB PNG, with diffusers' post-processing ((x / 2 + 0.5) clamped, x255,
  * rounded). Written directly (signature, IHDR, one IDAT, IEND; every row with the Sub filter, deflated
  * at the fastest level): ImageIO took about 60 ms for a 512x512 image, as long as the GPU's whole
- * per-image share of a batch.
+ * per-image share of a batch, and its cache refused to work once JVM shutdown had begun, so a worker
+ * draining its batch after SIGTERM could not finish it.
  */
 public final class PngEncoder {
     private PngEncoder() { }
