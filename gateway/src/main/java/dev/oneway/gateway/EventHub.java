@@ -2,6 +2,7 @@ package dev.oneway.gateway;
 
 import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.JobLogContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -60,10 +61,11 @@ final class EventHub {
     /** Frames go out in event order even though presigning a succeeded event's URL is asynchronous. */
     private Future<Void> delivered = Future.succeededFuture();
 
-    EventHub(Vertx vertx, JobView view, ImageLinks links, long pingIntervalMs) {
+    EventHub(Vertx vertx, JobView view, ImageLinks links, long pingIntervalMs, GatewayMetrics metrics) {
         this.vertx = vertx;
         this.view = view;
         this.links = links;
+        metrics.watchWebSockets(clients);
         this.pingTimer = vertx.setPeriodic(pingIntervalMs, id -> clients.forEach(c -> c.socket.writePing(Buffer.buffer())));
     }
 
@@ -98,7 +100,9 @@ final class EventHub {
         Future<ImageLinks.ImageLink> link = event.result() == null
                 ? Future.succeededFuture()
                 : links.linkFor(event.result()).recover(err -> {
-                    log.error("could not presign the image of job {}", event.id(), err);
+                    try (JobLogContext ignored = JobLogContext.of(event.id(), event.tenant())) {
+                        log.error("could not presign the image of job {}", event.id(), err);
+                    }
                     return Future.succeededFuture();
                 });
         return link.map(l -> {
