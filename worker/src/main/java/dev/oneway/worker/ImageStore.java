@@ -1,6 +1,7 @@
 package dev.oneway.worker;
 
 import dev.oneway.common.ImageResult;
+import dev.oneway.common.JobLogContext;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
@@ -69,7 +70,9 @@ final class ImageStore {
             } catch (Exception e) {
                 last = e;
             }
-            LOG.warn("Upload of {} failed (attempt {}/{}): {}", key, attempt, ATTEMPTS, last.toString());
+            try (JobLogContext ignored = JobLogContext.of(jobId, tenant)) {
+                LOG.warn("Upload of {} failed (attempt {}/{}): {}", key, attempt, ATTEMPTS, last.toString());
+            }
             Thread.sleep(250L << attempt);
         }
         throw last;

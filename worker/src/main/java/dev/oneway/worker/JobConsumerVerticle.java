@@ -3,6 +3,7 @@ package dev.oneway.worker;
 import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.ImageResult;
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
@@ -54,6 +55,7 @@ public final class JobConsumerVerticle extends VerticleBase {
     private final OnewayConfig config;
     private final ImageEngine engine;
     private final String workerId;
+    private final WorkerMetrics metrics;
 
     private KafkaReadStream<String, String> consumer;
     private JobEventPublisher events;
@@ -80,11 +82,13 @@ public final class JobConsumerVerticle extends VerticleBase {
     /**
      * @param engine shared by every worker verticle of the JVM; batches are serialized on one engine thread
      * @param workerId reported in each succeeded job's timings as "worker"
+     * @param metrics shared by every worker verticle of the JVM and served by its {@link WorkerHttpServer}
      */
-    public JobConsumerVerticle(OnewayConfig config, ImageEngine engine, String workerId) {
+    public JobConsumerVerticle(OnewayConfig config, ImageEngine engine, String workerId, WorkerMetrics metrics) {
         this.config = config;
         this.engine = engine;
         this.workerId = workerId;
+        this.metrics = metrics;
     }
 
     public String workerId() {
@@ -101,7 +105,7 @@ public final class JobConsumerVerticle extends VerticleBase {
         engineExecutor = vertx.createSharedWorkerExecutor("oneway-engine", 1, 1, TimeUnit.HOURS);
         storageExecutor = vertx.createSharedWorkerExecutor("oneway-storage", 4, 10, TimeUnit.MINUTES);
         store = new ImageStore(config);
-        runner = new BatchRunner(engine);
+        runner = new BatchRunner(engine, metrics);
         events = new JobEventPublisher(vertx, config, workerId + "-events");
         watch = new JobEventWatch(vertx, config, workerId + "-watch");
         consumer = KafkaReadStream.create(vertx, consumerProperties(maxBatchSize));
@@ -236,7 +240,9 @@ public final class JobConsumerVerticle extends VerticleBase {
             String id = q.job().id();
             if (watch.isFinished(id)) {
                 // Canceled before it started, or a redelivery of a job that already has its terminal event.
-                LOG.info("Worker {} skips job {}: {}", workerId, id, watch.isCanceled(id) ? "canceled" : "already finished");
+                try (JobLogContext ignored = JobLogContext.of(q.job())) {
+                    LOG.info("Worker {} skips job {}: {}", workerId, id, watch.isCanceled(id) ? "canceled" : "already finished");
+                }
                 offsets.finished(q.partition(), q.offset());
             } else if (byId.containsKey(id)) {
                 // The same job twice in one batch (redelivered after a rebalance): run it once.
@@ -271,8 +277,16 @@ public final class JobConsumerVerticle extends VerticleBase {
         Instant startedAt = Instant.now();
         List<JobRequest> jobs = runnable.stream().map(QueuedJob::job).toList();
         for (JobRequest job : jobs) {
-            events.publish(JobEvent.started(job, batchSize))
-                    .onFailure(e -> LOG.warn("Started event of job {} not written: {}", job.id(), e.toString()));
+            Duration waited = Duration.between(job.createdAt(), startedAt);
+            metrics.waitedInQueue(waited.isNegative() ? Duration.ZERO : waited);
+            try (JobLogContext ignored = JobLogContext.of(job)) {
+                LOG.debug("Worker {} starts job {} in a batch of {}", workerId, job.id(), batchSize);
+            }
+            events.publish(JobEvent.started(job, batchSize)).onFailure(e -> {
+                try (JobLogContext ignored = JobLogContext.of(job)) {
+                    LOG.warn("Started event of job {} not written: {}", job.id(), e.toString());
+                }
+            });
         }
         LOG.debug("Worker {} runs a batch of {} ({})", workerId, batchSize, jobs.get(0).batchKey());
         return engineExecutor.executeBlocking(() -> runner.run(jobs, progressOf(jobs)), false)
@@ -295,8 +309,11 @@ public final class JobConsumerVerticle extends VerticleBase {
     private ProgressListener progressOf(List<JobRequest> jobs) {
         return (stage, done, total) -> context.runOnContext(v -> {
             for (JobRequest job : jobs) {
-                events.publish(JobEvent.progress(job, stage, done, total))
-                        .onFailure(e -> LOG.debug("Progress event of job {} not written: {}", job.id(), e.toString()));
+                events.publish(JobEvent.progress(job, stage, done, total)).onFailure(e -> {
+                    try (JobLogContext ignored = JobLogContext.of(job)) {
+                        LOG.debug("Progress event of job {} not written: {}", job.id(), e.toString());
+                    }
+                });
             }
         });
     }
@@ -310,10 +327,15 @@ public final class JobConsumerVerticle extends VerticleBase {
         long uploadStart = System.nanoTime();
         return storageExecutor.<ImageResult>executeBlocking(
                         () -> store.put(job.tenant(), job.id(), image.png(), job.width(), job.height()), false)
-                .map(result -> JobEvent.succeeded(job, image.batchSize(),
-                        timings(job, image.timings(), startedAt, (System.nanoTime() - uploadStart) / 1e6), result))
+                .map(result -> {
+                    double uploadMs = (System.nanoTime() - uploadStart) / 1e6;
+                    metrics.uploaded(uploadMs);
+                    return JobEvent.succeeded(job, image.batchSize(), timings(job, image.timings(), startedAt, uploadMs), result);
+                })
                 .recover(e -> {
-                    LOG.error("Worker {}: image of job {} could not be stored", workerId, job.id(), e);
+                    try (JobLogContext ignored = JobLogContext.of(job)) {
+                        LOG.error("Worker {}: image of job {} could not be stored", workerId, job.id(), e);
+                    }
                     return Future.succeededFuture(JobEvent.failed(job,
                             new ErrorInfo(STORAGE_ERROR, "the image was made but could not be stored: " + e.getMessage())));
                 })
@@ -343,10 +365,21 @@ public final class JobConsumerVerticle extends VerticleBase {
                 .onSuccess(v -> {
                     watch.markFinished(terminal.id());
                     offsets.finished(q.partition(), q.offset());
+                    metrics.finished(terminal);
+                    try (JobLogContext ignored = JobLogContext.of(q.job())) {
+                        if (terminal.error() == null) {
+                            LOG.info("Job {} {}", terminal.id(), terminal.status().wireName());
+                        } else {
+                            LOG.info("Job {} {}: {} ({})", terminal.id(), terminal.status().wireName(),
+                                    terminal.error().message(), terminal.error().code());
+                        }
+                    }
                 })
                 .recover(e -> {
-                    LOG.error("Worker {}: terminal event of job {} not written; the job will be redelivered: {}",
-                            workerId, terminal.id(), e.toString());
+                    try (JobLogContext ignored = JobLogContext.of(q.job())) {
+                        LOG.error("Worker {}: terminal event of job {} not written; the job will be redelivered: {}",
+                                workerId, terminal.id(), e.toString());
+                    }
                     return Future.succeededFuture();
                 });
     }
@@ -356,8 +389,10 @@ public final class JobConsumerVerticle extends VerticleBase {
             if (stopping) {
                 return Future.failedFuture(e);
             }
-            LOG.warn("Worker {}: {} of job {} not acknowledged, retrying: {}", workerId, event.type().wireName(),
-                    event.id(), e.toString());
+            try (JobLogContext ignored = JobLogContext.of(event.id(), event.tenant())) {
+                LOG.warn("Worker {}: {} of job {} not acknowledged, retrying: {}", workerId, event.type().wireName(),
+                        event.id(), e.toString());
+            }
             return vertx.timer(REPUBLISH_DELAY_MS).compose(v -> publishUntilAcknowledged(event));
         });
     }
