@@ -21,7 +21,7 @@ public final class Standalone {
                 .dataDir(dataDir)
                 .start();
         Runtime.getRuntime().addShutdownHook(new Thread(system::close, "oneway-standalone-shutdown"));
-        System.out.println(banner(system, dataDir));
+        System.out.print(banner(system, dataDir));
     }
 
     private static String banner(OnewaySystem system, Path dataDir) {
