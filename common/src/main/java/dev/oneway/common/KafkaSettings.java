@@ -43,6 +43,11 @@ public final class KafkaSettings {
         return p;
     }
 
+    /** For readiness probes and the queue-lag measurement. */
+    public static Map<String, Object> admin(OnewayConfig config, String clientId) {
+        return base(config, clientId);
+    }
+
     private static Map<String, Object> consumer(OnewayConfig config, String clientId) {
         Map<String, Object> p = base(config, clientId);
         p.put("key.deserializer", StringDeserializer.class.getName());

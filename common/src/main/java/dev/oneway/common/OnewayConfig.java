@@ -79,7 +79,7 @@ public final class OnewayConfig {
         for (Setting s : Setting.values()) {
             if (isInteger(s.defaultValue())) {
                 int v = getInt(s);
-                if (v < 0 || (v == 0 && s != Setting.HTTP_PORT)) {
+                if (v < 0 || (v == 0 && s != Setting.HTTP_PORT && s != Setting.WORKER_HTTP_PORT)) {
                     throw new IllegalArgumentException(s.envName() + " must be positive, got " + v);
                 }
             }

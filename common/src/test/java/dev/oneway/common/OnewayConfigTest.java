@@ -30,6 +30,14 @@ class OnewayConfigTest {
     }
 
     @Test
+    void httpPortsMayBeZeroForAnyFreePortButOtherNumbersMayNot() {
+        OnewayConfig config = OnewayConfig.from(Map.of("ONEWAY_HTTP_PORT", "0", "ONEWAY_WORKER_HTTP_PORT", "0"));
+        assertEquals(0, config.getInt(Setting.HTTP_PORT));
+        assertEquals(0, config.getInt(Setting.WORKER_HTTP_PORT));
+        assertThrows(IllegalArgumentException.class, () -> OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_SIZE", "0")));
+    }
+
+    @Test
     void keysAreHiddenWhenTheConfigIsPrinted() {
         String shown = OnewayConfig.from(Map.of("ONEWAY_API_KEYS", "alpha:secret-key")).toString();
         assertTrue(!shown.contains("secret-key"), shown);

@@ -2,6 +2,7 @@ package dev.oneway.gateway;
 
 import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.JobLogContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -63,10 +64,11 @@ final class EventHub {
     private Future<Void> delivered = Future.succeededFuture();
     private boolean closing;
 
-    EventHub(Vertx vertx, JobView view, ImageLinks links, long pingIntervalMs) {
+    EventHub(Vertx vertx, JobView view, ImageLinks links, long pingIntervalMs, GatewayMetrics metrics) {
         this.vertx = vertx;
         this.view = view;
         this.links = links;
+        metrics.watchWebSockets(clients);
         this.pingTimer = vertx.setPeriodic(pingIntervalMs, id -> clients.forEach(c -> c.socket.writePing(Buffer.buffer())));
     }
 
@@ -106,7 +108,9 @@ final class EventHub {
         Future<ImageLinks.ImageLink> link = event.result() == null
                 ? Future.succeededFuture()
                 : links.linkFor(event.result()).recover(err -> {
-                    log.error("could not presign the image of job {}", event.id(), err);
+                    try (JobLogContext ignored = JobLogContext.of(event.id(), event.tenant())) {
+                        log.error("could not presign the image of job {}", event.id(), err);
+                    }
                     return Future.succeededFuture();
                 });
         return link.map(l -> {

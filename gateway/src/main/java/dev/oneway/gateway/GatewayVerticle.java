@@ -1,8 +1,10 @@
 package dev.oneway.gateway;
 
+import dev.oneway.common.CachedProbe;
 import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.PrometheusMetrics;
 import dev.oneway.common.Setting;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,10 +15,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,21 +31,20 @@ import org.slf4j.LoggerFactory;
 public final class GatewayVerticle extends VerticleBase {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
-    private static final long KAFKA_PROBE_TIMEOUT_MS = 2000;
-    private static final long KAFKA_PROBE_REUSE_MS = 1000;
 
     private final OnewayConfig config;
     /** Names this instance's Kafka clients and event-bus address, so gateways can share a JVM. */
     private final String instanceId = UUID.randomUUID().toString();
     private final JobView view = new JobView();
+    private final GatewayMetrics metrics = new GatewayMetrics();
     private volatile int actualPort = -1;
     private Admin admin;
     private JobSubmitter submitter;
     private ApiKeys apiKeys;
     private EventHub hub;
     private HttpServer server;
-    private Future<Void> kafkaProbe;
-    private long kafkaProbedAt;
+    private CachedProbe kafkaProbe;
+    private CachedProbe s3Probe;
 
     public GatewayVerticle(OnewayConfig config) {
         this.config = config;
@@ -60,11 +62,13 @@ public final class GatewayVerticle extends VerticleBase {
         SubmissionRules rules = new SubmissionRules(config);
         ImageLinks links = new ImageLinks(vertx, config);
         admin = KafkaClients.admin(config, "oneway-gateway-admin-" + instanceId);
+        kafkaProbe = CachedProbe.kafka(admin, context);
+        s3Probe = CachedProbe.s3(vertx, config);
         submitter = new JobSubmitter(vertx, config, "oneway-gateway-" + instanceId);
-        hub = new EventHub(vertx, view, links, config.getInt(Setting.WS_PING_INTERVAL_MS));
+        hub = new EventHub(vertx, view, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
         String fanOut = "oneway.gateway." + instanceId + ".events";
         vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
-        Router router = router(new JobRoutes(config, rules, view, submitter, links));
+        Router router = router(new JobRoutes(config, rules, view, submitter, links, metrics));
         HttpServerOptions options = new HttpServerOptions()
                 .setMaxWebSocketFrameSize(64 * 1024)
                 .setMaxWebSocketMessageSize(64 * 1024);
@@ -112,6 +116,9 @@ public final class GatewayVerticle extends VerticleBase {
 
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "up")));
         router.get("/health/ready").handler(this::ready);
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", PrometheusMetrics.CONTENT_TYPE)
+                .end(metrics.scrape()));
 
         router.route("/v1/*").handler(this::requireCaughtUp);
         router.get("/v1/events").handler(this::openEvents);
@@ -148,29 +155,29 @@ public final class GatewayVerticle extends VerticleBase {
     }
 
     private void ready(RoutingContext ctx) {
-        kafkaReachable().onComplete(ar -> {
+        Future<Void> kafka = kafkaProbe.check();
+        Future<Void> s3 = s3Probe.check();
+        Future.join(kafka, s3).onComplete(ar -> {
             JsonObject checks = new JsonObject()
-                    .put("kafka", ar.succeeded() ? "up" : "down")
+                    .put("kafka", kafka.succeeded() ? "up" : "down")
+                    .put("s3", s3.succeeded() ? "up" : "down")
                     .put("jobView", view.caughtUp() ? "caught_up" : "replaying");
-            if (ar.succeeded() && view.caughtUp()) {
+            List<String> problems = new ArrayList<>();
+            if (kafka.failed()) {
+                problems.add("Kafka is not reachable");
+            }
+            if (s3.failed()) {
+                problems.add("S3 is not reachable");
+            }
+            if (!view.caughtUp()) {
+                problems.add("the gateway is still reading job events");
+            }
+            if (problems.isEmpty()) {
                 Responses.json(ctx, 200, new JsonObject().put("status", "ready").put("checks", checks));
             } else {
-                ErrorInfo notReady = new ErrorInfo("not_ready", ar.succeeded()
-                        ? "the gateway is still reading job events" : "Kafka is not reachable");
+                ErrorInfo notReady = new ErrorInfo("not_ready", String.join("; ", problems));
                 Responses.json(ctx, 503, notReady.toBody().put("checks", checks));
             }
         });
-    }
-
-    /** One cluster probe serves all readiness checks of the same second. */
-    private Future<Void> kafkaReachable() {
-        long now = System.currentTimeMillis();
-        if (kafkaProbe == null || now - kafkaProbedAt > KAFKA_PROBE_REUSE_MS) {
-            kafkaProbedAt = now;
-            DescribeClusterOptions options = new DescribeClusterOptions().timeoutMs((int) KAFKA_PROBE_TIMEOUT_MS);
-            kafkaProbe = Future.fromCompletionStage(admin.describeCluster(options).clusterId().toCompletionStage(), context)
-                    .mapEmpty();
-        }
-        return kafkaProbe;
     }
 }

@@ -1,6 +1,7 @@
 package dev.oneway.gateway;
 
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.JobStatus;
 import dev.oneway.common.OnewayConfig;
@@ -13,6 +14,8 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The /v1/jobs endpoints. Runs on the gateway's event loop; the view it reads is filled by
@@ -20,6 +23,7 @@ import java.util.Optional;
  */
 final class JobRoutes {
 
+    private static final Logger log = LoggerFactory.getLogger(JobRoutes.class);
     private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
     private record Submission(String tenant, Future<JobState> accepted) { }
@@ -30,17 +34,20 @@ final class JobRoutes {
     private final JobView view;
     private final JobSubmitter submitter;
     private final ImageLinks links;
+    private final GatewayMetrics metrics;
     private final SubmissionRules rules;
     private final TenantRateLimiter rateLimiter;
     private final int maxUnfinishedPerTenant;
     /** Submissions waiting for Kafka, by job id: a repeated Idempotency-Key joins the one in flight. */
     private final Map<String, Submission> inFlight = new HashMap<>();
 
-    JobRoutes(OnewayConfig config, SubmissionRules rules, JobView view, JobSubmitter submitter, ImageLinks links) {
+    JobRoutes(OnewayConfig config, SubmissionRules rules, JobView view, JobSubmitter submitter, ImageLinks links,
+              GatewayMetrics metrics) {
         this.rules = rules;
         this.view = view;
         this.submitter = submitter;
         this.links = links;
+        this.metrics = metrics;
         this.rateLimiter = new TenantRateLimiter(config.getInt(Setting.JOBS_PER_MINUTE_PER_TENANT));
         this.maxUnfinishedPerTenant = config.getInt(Setting.MAX_UNFINISHED_JOBS_PER_TENANT);
     }
@@ -103,7 +110,13 @@ final class JobRoutes {
         JobEvent canceled = JobEvent.canceled(job.id(), job.tenant());
         submitter.publish(canceled)
                 .map(v -> view.wrote(canceled))
-                .onSuccess(state -> Responses.json(ctx, 200, PublicJson.job(state, null)))
+                .onSuccess(state -> {
+                    metrics.canceled(job.tenant());
+                    try (JobLogContext ignored = JobLogContext.of(job.id(), job.tenant())) {
+                        log.info("job canceled");
+                    }
+                    Responses.json(ctx, 200, PublicJson.job(state, null));
+                })
                 .onFailure(ctx::fail);
     }
 
@@ -149,7 +162,14 @@ final class JobRoutes {
                     + " queued or running jobs per tenant; wait for some to finish", 5);
         }
         JobRequest job = rules.resolve(spec, id, tenant, Instant.now());
-        Future<JobState> accepted = submitter.submit(job).map(v -> view.wrote(JobEvent.queued(job)));
+        Future<JobState> accepted = submitter.submit(job).map(v -> {
+            metrics.accepted(tenant);
+            try (JobLogContext ignored = JobLogContext.of(job)) {
+                log.info("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),
+                        job.sampler(), job.seed());
+            }
+            return view.wrote(JobEvent.queued(job));
+        });
         inFlight.put(id, new Submission(tenant, accepted));
         accepted.onComplete(ar -> inFlight.remove(id));
         return accepted;

@@ -2,6 +2,7 @@ package dev.oneway.gateway;
 
 import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
@@ -50,8 +51,10 @@ final class JobSubmitter {
                 .timeout(deadlineMs, TimeUnit.MILLISECONDS)
                 .recover(err -> {
                     abandoned[0] = true;
-                    withdraw(job);
-                    return Future.failedFuture(kafkaUnavailable(err, "the job was not accepted"));
+                    try (JobLogContext ignored = JobLogContext.of(job)) {
+                        withdraw(job);
+                        return Future.failedFuture(kafkaUnavailable(err, "the job was not accepted"));
+                    }
                 });
     }
 
@@ -59,7 +62,11 @@ final class JobSubmitter {
     Future<Void> publish(JobEvent event) {
         return send(eventsTopic, event.id(), event.toJson())
                 .timeout(deadlineMs, TimeUnit.MILLISECONDS)
-                .recover(err -> Future.failedFuture(kafkaUnavailable(err, "nothing was changed")));
+                .recover(err -> {
+                    try (JobLogContext ignored = JobLogContext.of(event.id(), event.tenant())) {
+                        return Future.failedFuture(kafkaUnavailable(err, "nothing was changed"));
+                    }
+                });
     }
 
     Future<Void> close() {
@@ -69,8 +76,11 @@ final class JobSubmitter {
     private void withdraw(JobRequest job) {
         ErrorInfo reason = new ErrorInfo(NOT_ACCEPTED,
                 "Kafka did not acknowledge the job within " + deadlineMs + " ms; it was not accepted");
-        send(eventsTopic, job.id(), JobEvent.failed(job, reason).toJson())
-                .onFailure(err -> log.warn("could not mark unaccepted job {} as failed: {}", job.id(), err.toString()));
+        send(eventsTopic, job.id(), JobEvent.failed(job, reason).toJson()).onFailure(err -> {
+            try (JobLogContext ignored = JobLogContext.of(job)) {
+                log.warn("could not mark unaccepted job {} as failed: {}", job.id(), err.toString());
+            }
+        });
     }
 
     private Future<Void> send(String topic, String key, JsonObject value) {

@@ -158,5 +158,6 @@ class JobSubmissionTest {
         TestGateway.Response ready = gateway.get("/health/ready", null);
         assertEquals(200, ready.status(), ready.body());
         assertEquals("up", ready.json().getJsonObject("checks").getString("kafka"));
+        assertEquals("up", ready.json().getJsonObject("checks").getString("s3"));
     }
 }

@@ -9,6 +9,8 @@ import dev.oneway.engine.TiueEngine;
 import dev.oneway.gateway.GatewayVerticle;
 import dev.oneway.worker.EngineLoader;
 import dev.oneway.worker.ImageEngine;
+import dev.oneway.worker.WorkerHttpServer;
+import dev.oneway.worker.WorkerMetrics;
 import dev.oneway.worker.Workers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -44,6 +46,8 @@ public final class OnewaySystem implements AutoCloseable {
     private final ImageEngine engine;
     private final AutoCloseable engineResources;
     private final Vertx vertx;
+    private final WorkerMetrics workerMetrics = new WorkerMetrics();
+    private final WorkerHttpServer workerHttp;
     private String gatewayDeployment;
     private String workerDeployment;
 
@@ -55,6 +59,7 @@ public final class OnewaySystem implements AutoCloseable {
         this.engine = engine;
         this.engineResources = engineResources;
         this.vertx = vertx;
+        this.workerHttp = new WorkerHttpServer(config, workerMetrics);
     }
 
     public static Builder builder() {
@@ -73,6 +78,19 @@ public final class OnewaySystem implements AutoCloseable {
 
     public int httpPort() {
         return config.getInt(Setting.HTTP_PORT);
+    }
+
+    /**
+     * http://127.0.0.1:port of the worker's health and metrics server. It runs from start to close whether or not
+     * job consumers are deployed, as a worker process's server does; its port is a free one unless
+     * ONEWAY_WORKER_HTTP_PORT is set.
+     */
+    public String workerBaseUrl() {
+        return "http://127.0.0.1:" + workerHttpPort();
+    }
+
+    public int workerHttpPort() {
+        return workerHttp.actualPort();
     }
 
     /** The embedded broker, or null when Kafka is external. */
@@ -120,7 +138,7 @@ public final class OnewaySystem implements AutoCloseable {
 
     public synchronized void startWorkers(int instances) {
         if (workerDeployment == null) {
-            workerDeployment = await(Workers.deploy(vertx, config, engine, instances), "start the workers");
+            workerDeployment = await(Workers.deploy(vertx, config, engine, instances, workerMetrics), "start the workers");
         }
     }
 
@@ -130,6 +148,11 @@ public final class OnewaySystem implements AutoCloseable {
             await(vertx.undeploy(workerDeployment), "stop the workers");
             workerDeployment = null;
         }
+    }
+
+    private void startWorkerHttp() {
+        await(vertx.deployVerticle(workerHttp), "start the worker's health and metrics server");
+        workerHttp.modelLoaded(); // loaded before anything else started
     }
 
     @Override
@@ -248,6 +271,10 @@ public final class OnewaySystem implements AutoCloseable {
                 // Chosen once, so a restarted gateway is found where the first one was.
                 config = config.with(Setting.HTTP_PORT, freePort());
             }
+            if (!settings.containsKey(Setting.WORKER_HTTP_PORT.envName())) {
+                // One JVM needs no well-known worker port; a free one keeps 8081 out of the way.
+                config = config.with(Setting.WORKER_HTTP_PORT, 0);
+            }
             EmbeddedKafka kafka = null;
             EmbeddedS3 s3 = null;
             TiueEngine tiue = null;
@@ -271,6 +298,7 @@ public final class OnewaySystem implements AutoCloseable {
                 config = withModelLimits(config, engine.defaults());
                 vertx = Vertx.vertx();
                 OnewaySystem system = new OnewaySystem(config, kafka, s3, engine, tiue, vertx);
+                system.startWorkerHttp();
                 // The gateway first: against an external Kafka it creates missing topics, which the workers need.
                 if (startGateway) {
                     system.startGateway();

@@ -21,7 +21,7 @@ public final class Standalone {
                 .dataDir(dataDir)
                 .start();
         Runtime.getRuntime().addShutdownHook(new Thread(system::close, "oneway-standalone-shutdown"));
-        System.out.println(banner(system, dataDir));
+        System.out.print(banner(system, dataDir));
     }
 
     private static String banner(OnewaySystem system, Path dataDir) {
@@ -33,6 +33,10 @@ public final class Standalone {
         b.append("\nOneway is running.\n");
         b.append("  API:        ").append(system.baseUrl()).append("/v1/jobs\n");
         b.append("  WebSocket:  ws://127.0.0.1:").append(system.httpPort()).append("/v1/events\n");
+        b.append("  Metrics:    ").append(system.baseUrl()).append("/metrics (gateway), ")
+                .append(system.workerBaseUrl()).append("/metrics (worker)\n");
+        b.append("  Health:     ").append(system.baseUrl()).append("/health/ready (gateway), ")
+                .append(system.workerBaseUrl()).append("/health/ready (worker)\n");
         b.append("  Model:      ").append(system.modelDefaults().modelName()).append(" (default ")
                 .append(system.modelDefaults().width()).append('x').append(system.modelDefaults().height()).append(", ")
                 .append(system.modelDefaults().steps()).append(" steps)\n");

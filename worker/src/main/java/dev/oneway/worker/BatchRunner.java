@@ -1,6 +1,7 @@
 package dev.oneway.worker;
 
 import dev.oneway.common.ErrorInfo;
+import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
 import dev.oneway.engine.GeneratedImage;
 import dev.oneway.engine.GenerationRequest;
@@ -25,17 +26,23 @@ final class BatchRunner {
     record Outcome(JobRequest job, GeneratedImage image, ErrorInfo error) { }
 
     private final ImageEngine engine;
+    private final WorkerMetrics metrics;
 
-    BatchRunner(ImageEngine engine) {
+    BatchRunner(ImageEngine engine, WorkerMetrics metrics) {
         this.engine = engine;
+        this.metrics = metrics;
     }
 
     List<Outcome> run(List<JobRequest> jobs, ProgressListener progress) {
         try {
-            return succeeded(jobs, engine.generate(requests(jobs), progress));
+            List<Outcome> outcomes = succeeded(jobs, engine.generate(requests(jobs), progress));
+            metrics.engineBatch(jobs.size(), outcomes.get(0).image().timings());
+            return outcomes;
         } catch (RuntimeException | OutOfMemoryError e) {
             if (jobs.size() == 1) {
-                LOG.warn("Job {} failed in the engine", jobs.get(0).id(), e);
+                try (JobLogContext ignored = JobLogContext.of(jobs.get(0))) {
+                    LOG.warn("Job {} failed in the engine", jobs.get(0).id(), e);
+                }
                 return List.of(new Outcome(jobs.get(0), null, engineError(e)));
             }
             LOG.warn("A batch of {} jobs failed in the engine; retrying each job alone", jobs.size(), e);

@@ -3,6 +3,7 @@ package dev.oneway.worker;
 import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.ImageResult;
 import dev.oneway.common.JobEvent;
+import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
@@ -55,6 +56,7 @@ public final class JobConsumerVerticle extends VerticleBase {
     private final OnewayConfig config;
     private final ImageEngine engine;
     private final String workerId;
+    private final WorkerMetrics metrics;
 
     private KafkaReadStream<String, String> consumer;
     private JobEventPublisher events;
@@ -84,11 +86,13 @@ public final class JobConsumerVerticle extends VerticleBase {
     /**
      * @param engine shared by every worker verticle of the JVM; batches are serialized on one engine thread
      * @param workerId reported in each succeeded job's timings as "worker"
+     * @param metrics shared by every worker verticle of the JVM and served by its {@link WorkerHttpServer}
      */
-    public JobConsumerVerticle(OnewayConfig config, ImageEngine engine, String workerId) {
+    public JobConsumerVerticle(OnewayConfig config, ImageEngine engine, String workerId, WorkerMetrics metrics) {
         this.config = config;
         this.engine = engine;
         this.workerId = workerId;
+        this.metrics = metrics;
     }
 
     public String workerId() {
@@ -105,7 +109,7 @@ public final class JobConsumerVerticle extends VerticleBase {
         engineExecutor = vertx.createSharedWorkerExecutor("oneway-engine", 1, 1, TimeUnit.HOURS);
         storageExecutor = vertx.createSharedWorkerExecutor("oneway-storage", 4, 10, TimeUnit.MINUTES);
         store = new ImageStore(config);
-        runner = new BatchRunner(engine);
+        runner = new BatchRunner(engine, metrics);
         retries = new JobRetries(vertx, config, workerId + "-retries");
         uploads = new Backoff(vertx, config.getInt(Setting.S3_UPLOAD_ATTEMPTS), config.getInt(Setting.S3_UPLOAD_BACKOFF_MS));
         shutdownGraceMs = config.getInt(Setting.SHUTDOWN_GRACE_MS);
@@ -254,7 +258,9 @@ public final class JobConsumerVerticle extends VerticleBase {
             String id = q.job().id();
             if (watch.isFinished(id)) {
                 // Canceled before it started, or a redelivery of a job that already has its terminal event.
-                LOG.info("Worker {} skips job {}: {}", workerId, id, watch.isCanceled(id) ? "canceled" : "already finished");
+                try (JobLogContext ignored = JobLogContext.of(q.job())) {
+                    LOG.info("Worker {} skips job {}: {}", workerId, id, watch.isCanceled(id) ? "canceled" : "already finished");
+                }
                 offsets.finished(q.partition(), q.offset());
             } else if (byId.containsKey(id)) {
                 // The same job twice in one batch (redelivered after a rebalance): run it once.
@@ -289,8 +295,16 @@ public final class JobConsumerVerticle extends VerticleBase {
         Instant startedAt = Instant.now();
         List<JobRequest> jobs = runnable.stream().map(QueuedJob::job).toList();
         for (JobRequest job : jobs) {
-            events.publish(JobEvent.started(job, batchSize))
-                    .onFailure(e -> LOG.warn("Started event of job {} not written: {}", job.id(), e.toString()));
+            Duration waited = Duration.between(job.createdAt(), startedAt);
+            metrics.waitedInQueue(waited.isNegative() ? Duration.ZERO : waited);
+            try (JobLogContext ignored = JobLogContext.of(job)) {
+                LOG.debug("Worker {} starts job {} in a batch of {}", workerId, job.id(), batchSize);
+            }
+            events.publish(JobEvent.started(job, batchSize)).onFailure(e -> {
+                try (JobLogContext ignored = JobLogContext.of(job)) {
+                    LOG.warn("Started event of job {} not written: {}", job.id(), e.toString());
+                }
+            });
         }
         LOG.debug("Worker {} runs a batch of {} ({})", workerId, batchSize, jobs.get(0).batchKey());
         return engineExecutor.executeBlocking(() -> runner.run(jobs, progressOf(jobs)), false)
@@ -313,8 +327,11 @@ public final class JobConsumerVerticle extends VerticleBase {
     private ProgressListener progressOf(List<JobRequest> jobs) {
         return (stage, done, total) -> context.runOnContext(v -> {
             for (JobRequest job : jobs) {
-                events.publish(JobEvent.progress(job, stage, done, total))
-                        .onFailure(e -> LOG.debug("Progress event of job {} not written: {}", job.id(), e.toString()));
+                events.publish(JobEvent.progress(job, stage, done, total)).onFailure(e -> {
+                    try (JobLogContext ignored = JobLogContext.of(job)) {
+                        LOG.debug("Progress event of job {} not written: {}", job.id(), e.toString());
+                    }
+                });
             }
         });
     }
@@ -329,8 +346,12 @@ public final class JobConsumerVerticle extends VerticleBase {
         // Succeeded only once the object is stored: a storage outage is waited out (bounded), then the attempt fails.
         return uploads.<ImageResult>retry("Upload of job " + job.id(), () -> storageExecutor.executeBlocking(
                         () -> store.put(job.tenant(), job.id(), image.png(), job.width(), job.height()), false), () -> stopping)
-                .compose(result -> finish(q, JobEvent.succeeded(job, image.batchSize(),
-                        timings(job, image.timings(), startedAt, (System.nanoTime() - uploadStart) / 1e6), result)),
+                .compose(result -> {
+                            double uploadMs = (System.nanoTime() - uploadStart) / 1e6;
+                            metrics.uploaded(uploadMs);
+                            return finish(q, JobEvent.succeeded(job, image.batchSize(),
+                                    timings(job, image.timings(), startedAt, uploadMs), result));
+                        },
                         e -> {
                             if (stopping) {
                                 LOG.warn("Worker {}: image of job {} not stored before shutdown; handing the job back",
@@ -390,10 +411,21 @@ public final class JobConsumerVerticle extends VerticleBase {
                 .onSuccess(v -> {
                     watch.markFinished(terminal.id());
                     offsets.finished(q.partition(), q.offset());
+                    metrics.finished(terminal);
+                    try (JobLogContext ignored = JobLogContext.of(q.job())) {
+                        if (terminal.error() == null) {
+                            LOG.info("Job {} {}", terminal.id(), terminal.status().wireName());
+                        } else {
+                            LOG.info("Job {} {}: {} ({})", terminal.id(), terminal.status().wireName(),
+                                    terminal.error().message(), terminal.error().code());
+                        }
+                    }
                 })
                 .recover(e -> {
-                    LOG.error("Worker {}: terminal event of job {} not written; the job will be redelivered: {}",
-                            workerId, terminal.id(), e.toString());
+                    try (JobLogContext ignored = JobLogContext.of(q.job())) {
+                        LOG.error("Worker {}: terminal event of job {} not written; the job will be redelivered: {}",
+                                workerId, terminal.id(), e.toString());
+                    }
                     return Future.succeededFuture();
                 });
     }

@@ -9,7 +9,10 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A worker JVM against external Kafka and S3/MinIO: load the model once, deploy the job consumers. */
+/**
+ * A worker JVM against external Kafka and S3/MinIO: serve health and metrics, load the model once, deploy the
+ * job consumers. While the model loads, /health/live answers and /health/ready says the model is loading.
+ */
 public final class WorkerMain {
     private WorkerMain() { }
 
@@ -18,7 +21,6 @@ public final class WorkerMain {
     public static void main(String[] args) throws Exception {
         OnewayConfig config = OnewayConfig.fromEnv();
         LOG.info("Configuration: {}", config);
-        TiueEngine engine = EngineLoader.load(config);
         Vertx vertx = Vertx.vertx();
         // SIGTERM: each consumer stops polling, finishes its running batch within ONEWAY_SHUTDOWN_GRACE_MS (or hands
         // it back uncommitted), commits and leaves the group; then the JVM ends. The engine is not closed: a batch
@@ -34,7 +36,19 @@ public final class WorkerMain {
                 LOG.warn("Worker did not stop cleanly: {}", e.toString());
             }
         }, "oneway-worker-shutdown"));
-        Workers.deploy(vertx, config, ImageEngine.of(engine))
+        WorkerMetrics metrics = new WorkerMetrics();
+        WorkerHttpServer http = new WorkerHttpServer(config, metrics);
+        TiueEngine engine;
+        try {
+            vertx.deployVerticle(http).toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+            engine = EngineLoader.load(config);
+        } catch (Exception e) {
+            LOG.error("Worker failed to start", e);
+            System.exit(1);
+            return;
+        }
+        http.modelLoaded();
+        Workers.deploy(vertx, config, ImageEngine.of(engine), metrics)
                 .onSuccess(id -> LOG.info("Worker running with {} consumer(s)", config.get(Setting.WORKER_INSTANCES)))
                 .onFailure(e -> {
                     LOG.error("Worker failed to start", e);

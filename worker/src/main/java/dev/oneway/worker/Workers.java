@@ -14,13 +14,14 @@ public final class Workers {
 
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
-    /** The deployment id; undeploying it stops every instance gracefully. */
-    public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine) {
-        return deploy(vertx, config, engine, config.getInt(Setting.WORKER_INSTANCES));
+    /** The deployment id; undeploying it stops every instance gracefully. Every instance records into {@code metrics}. */
+    public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine, WorkerMetrics metrics) {
+        return deploy(vertx, config, engine, config.getInt(Setting.WORKER_INSTANCES), metrics);
     }
 
-    public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine, int instances) {
-        return vertx.deployVerticle(() -> new JobConsumerVerticle(config, engine, nextWorkerId()),
+    public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine, int instances,
+                                        WorkerMetrics metrics) {
+        return vertx.deployVerticle(() -> new JobConsumerVerticle(config, engine, nextWorkerId(), metrics),
                 new DeploymentOptions().setInstances(instances));
     }
 

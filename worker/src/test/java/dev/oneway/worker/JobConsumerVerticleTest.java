@@ -322,7 +322,7 @@ class JobConsumerVerticleTest {
     }
 
     private void deployWorker(ImageEngine engine) throws Exception {
-        deployment = await(Workers.deploy(vertx, config, engine, 1));
+        deployment = await(Workers.deploy(vertx, config, engine, 1, new WorkerMetrics()));
     }
 
     private static JobRequest job(String tenant, String prompt, long seed, int width, int height) {

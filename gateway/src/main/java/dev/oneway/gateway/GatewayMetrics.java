@@ -1,0 +1,37 @@
+package dev.oneway.gateway;
+
+import dev.oneway.common.PrometheusMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Collection;
+
+/**
+ * What one gateway did, served at its /metrics: jobs it accepted and canceled per tenant, and its open
+ * WebSocket connections. Tenants are the configured ones, so the tenant tag stays bounded. Jobs succeeded
+ * and failed are counted where they finish, by the workers.
+ */
+final class GatewayMetrics {
+
+    private final PrometheusMeterRegistry registry = PrometheusMetrics.newRegistry();
+
+    void accepted(String tenant) {
+        Counter.builder("oneway.jobs.accepted").description("Jobs this gateway accepted (answered 202, not replayed)")
+                .tag("tenant", tenant).register(registry).increment();
+    }
+
+    void canceled(String tenant) {
+        Counter.builder("oneway.jobs.canceled").description("Queued jobs this gateway canceled")
+                .tag("tenant", tenant).register(registry).increment();
+    }
+
+    /** Read at each scrape; the collection must only change on the thread that serves /metrics. */
+    void watchWebSockets(Collection<?> connections) {
+        Gauge.builder("oneway.websocket.connections", connections, Collection::size)
+                .description("Open /v1/events WebSocket connections").strongReference(true).register(registry);
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,156 @@
+package dev.oneway.standalone;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The standalone as a person starts it, in its own JVM with the production logging configuration: every log
+ * line on its standard output is one JSON object, the lines about a job carry its id and tenant, and the banner
+ * stays plain text.
+ */
+class JsonLogsTest {
+
+    static final String KEY = "key-logs";
+    static final String TENANT = "logs";
+    static final Pattern API_LINE = Pattern.compile("^\\s*API:\\s+http://127\\.0\\.0\\.1:(\\d+)/v1/jobs$");
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void everyLogLineIsJsonAndTheLinesAboutAJobCarryItsIdAndTenant() throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Dai.djl.offline=true",
+                // The test classpath also holds the tests' plain-text logback-test.xml; the JVM must use production's.
+                "-Dlogback.configurationFile=logback.xml",
+                "-cp", System.getProperty("java.class.path"),
+                Standalone.class.getName());
+        Map<String, String> env = builder.environment();
+        env.keySet().removeIf(name -> name.startsWith("ONEWAY_"));
+        env.put("ONEWAY_HTTP_PORT", "0");
+        env.put("ONEWAY_DATA_DIR", dataDir.toString());
+        env.put("ONEWAY_API_KEYS", TENANT + ":" + KEY);
+        builder.redirectErrorStream(true);
+        Process process = builder.start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> readLines(process, output), "standalone-output");
+        reader.start();
+        Vertx vertx = Vertx.vertx();
+        try {
+            String apiLine = awaitLine(process, output, line -> API_LINE.matcher(line).matches());
+            Matcher api = API_LINE.matcher(apiLine);
+            assertTrue(api.matches());
+            try (OnewayClient client = new OnewayClient(vertx, Integer.parseInt(api.group(1)))) {
+                JsonObject request = new JsonObject().put("prompt", "a lantern in the fog").put("width", 64).put("height", 64);
+                String id = client.submit(KEY, request).json().getString("id");
+                assertEquals("succeeded", client.awaitFinished(KEY, id).getString("status"));
+
+                awaitLine(process, output, line -> line.contains("\"jobId\":\"" + id + "\"")
+                        && line.contains("\"logger_name\":\"dev.oneway.worker."));
+                JsonObject accepted = onlyLog(output, id, "dev.oneway.gateway.JobRoutes");
+                assertTrue(accepted.getString("message").startsWith("job accepted"), accepted.encode());
+                assertEquals("INFO", accepted.getString("level"));
+                assertEquals(TENANT, accepted.getString("tenant"));
+                assertNotNull(accepted.getString("@timestamp"));
+                assertNotNull(accepted.getString("thread_name"));
+                JsonObject finished = onlyLog(output, id, "dev.oneway.worker.JobConsumerVerticle");
+                assertEquals("Job " + id + " succeeded", finished.getString("message"));
+                assertEquals(TENANT, finished.getString("tenant"));
+            }
+
+            // The banner (printed, not logged) is the one block of plain text; every other line is a JSON object.
+            int bannerStart = -1;
+            int bannerEnd = output.indexOf("Stop with Ctrl-C.");
+            assertTrue(bannerEnd > 0, "the banner ends with 'Stop with Ctrl-C.'");
+            List<String> lines = new ArrayList<>(output);
+            for (int i = 0; i < lines.size(); i++) {
+                if (!isJsonObject(lines.get(i))) {
+                    bannerStart = i;
+                    break;
+                }
+            }
+            assertTrue(lines.subList(bannerStart, bannerEnd).contains("Oneway is running."), "banner: " + lines);
+            for (int i = 0; i < lines.size(); i++) {
+                if (i < bannerStart || i > bannerEnd) {
+                    assertTrue(isJsonObject(lines.get(i)), "line " + i + " is not a JSON object: " + lines.get(i));
+                }
+            }
+        } finally {
+            vertx.close();
+            process.destroy(); // SIGTERM: the shutdown hook stops the system
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+            reader.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+
+    private static JsonObject onlyLog(List<String> output, String jobId, String logger) {
+        List<JsonObject> found = output.stream()
+                .filter(JsonLogsTest::isJsonObject)
+                .map(JsonObject::new)
+                .filter(json -> jobId.equals(json.getString("jobId")) && logger.equals(json.getString("logger_name")))
+                .toList();
+        assertEquals(1, found.size(), "log lines of " + logger + " about job " + jobId + ": " + found);
+        return found.get(0);
+    }
+
+    private static boolean isJsonObject(String line) {
+        if (!line.startsWith("{")) {
+            return false;
+        }
+        try {
+            new JsonObject(line);
+            return true;
+        } catch (DecodeException e) {
+            return false;
+        }
+    }
+
+    private static String awaitLine(Process process, List<String> output, Predicate<String> wanted) {
+        long deadline = System.nanoTime() + OnewayClient.PATIENCE.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String line : output) {
+                if (wanted.test(line)) {
+                    return line;
+                }
+            }
+            assertFalse(!process.isAlive() && output.stream().noneMatch(wanted),
+                    "the standalone exited with " + (process.isAlive() ? "?" : process.exitValue()) + ": " + output);
+            OnewayClient.sleep(100);
+        }
+        throw new AssertionError("no such line in the standalone's output: " + output);
+    }
+
+    private static void readLines(Process process, List<String> output) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                output.add(line);
+            }
+        } catch (IOException e) {
+            output.add("(reading the output failed: " + e + ")");
+        }
+    }
+}
