@@ -16,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -67,13 +66,6 @@ final class ApiDocument {
         return yaml;
     }
 
-    /** Every operation as "METHOD /path", paths as the document writes them (e.g. "GET /v1/jobs/{id}"). */
-    Set<String> endpoints() {
-        return contract.operations().stream()
-                .map(op -> op.getHttpMethod().name() + " " + op.getOpenAPIPath())
-                .collect(Collectors.toCollection(java.util.TreeSet::new));
-    }
-
     /** Null when {@code body} (decoded JSON) is a valid POST /v1/jobs body, else what is wrong with it, in words. */
     String problemWithJobSubmission(Object body) {
         Operation submit = contract.operation(SUBMIT_JOB);
@@ -108,7 +100,7 @@ final class ApiDocument {
     }
 
     /** The settings decide what a job may ask for; the document says the same. */
-    static JsonObject withSettings(JsonObject document, OnewayConfig config) {
+    private static JsonObject withSettings(JsonObject document, OnewayConfig config) {
         JsonObject fields = document.getJsonObject("components").getJsonObject("schemas")
                 .getJsonObject("JobSubmission").getJsonObject("properties");
         int multiple = config.getInt(Setting.SIZE_MULTIPLE);
