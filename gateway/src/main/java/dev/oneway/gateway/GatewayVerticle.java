@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,7 @@ public final class GatewayVerticle extends VerticleBase {
     private HttpServer server;
     private CachedProbe kafkaProbe;
     private CachedProbe s3Probe;
+    private Router router;
 
     public GatewayVerticle(OnewayConfig config) {
         this.config = config;
@@ -55,11 +57,20 @@ public final class GatewayVerticle extends VerticleBase {
         return actualPort;
     }
 
+    /** The routes this gateway serves (tests compare them with the OpenAPI document); null before start. */
+    Router router() {
+        return router;
+    }
+
     @Override
     public Future<?> start() {
+        return ApiDocument.load(vertx, config).compose(this::start);
+    }
+
+    private Future<?> start(ApiDocument api) {
         // Configuration mistakes surface here, before any Kafka client exists that would need closing.
         apiKeys = new ApiKeys(config.apiKeys());
-        SubmissionRules rules = new SubmissionRules(config);
+        SubmissionRules rules = new SubmissionRules(config, api);
         ImageLinks links = new ImageLinks(vertx, config);
         admin = KafkaClients.admin(config, "oneway-gateway-admin-" + instanceId);
         kafkaProbe = CachedProbe.kafka(admin, context);
@@ -68,7 +79,7 @@ public final class GatewayVerticle extends VerticleBase {
         hub = new EventHub(vertx, view, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
         String fanOut = "oneway.gateway." + instanceId + ".events";
         vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
-        Router router = router(new JobRoutes(config, rules, view, submitter, links, metrics));
+        router = buildRouter(new JobRoutes(config, rules, view, submitter, links, metrics), api);
         HttpServerOptions options = new HttpServerOptions()
                 .setMaxWebSocketFrameSize(64 * 1024)
                 .setMaxWebSocketMessageSize(64 * 1024);
@@ -107,12 +118,18 @@ public final class GatewayVerticle extends VerticleBase {
         return Future.join(serverClosed, submitter.close(), adminClosed).mapEmpty();
     }
 
-    private Router router(JobRoutes jobs) {
+    private Router buildRouter(JobRoutes jobs, ApiDocument api) {
         Router router = Router.router(vertx);
         router.route().failureHandler(Responses::handle);
         router.errorHandler(404, Responses::handle);
         router.errorHandler(405, Responses::handle);
         router.errorHandler(500, Responses::handle);
+
+        router.get("/openapi.yaml").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/yaml; charset=utf-8")
+                .putHeader("Access-Control-Allow-Origin", "*")
+                .end(api.yaml()));
+        router.get("/").handler(StaticHandler.create("playground"));
 
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "up")));
         router.get("/health/ready").handler(this::ready);

@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
 final class JobRoutes {
 
     private static final Logger log = LoggerFactory.getLogger(JobRoutes.class);
-    private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
     private record Submission(String tenant, Future<JobState> accepted) { }
 
@@ -121,11 +120,7 @@ final class JobRoutes {
     }
 
     private Future<Accepted> acceptOnce(String tenant, JobSpec spec, String idempotencyKey) {
-        if (idempotencyKey.isEmpty() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY_LENGTH
-                || !idempotencyKey.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-            throw ApiError.invalid("Idempotency-Key must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH
-                    + " visible ASCII characters");
-        }
+        rules.checkIdempotencyKey(idempotencyKey);
         for (int attempt = 0; ; attempt++) {
             String id = JobIds.idempotent(tenant, idempotencyKey, attempt);
             Submission pending = inFlight.get(id);

@@ -18,6 +18,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,6 +105,10 @@ final class TestGateway implements AutoCloseable {
 
     int port() {
         return gateway.actualPort();
+    }
+
+    Router router() {
+        return gateway.router();
     }
 
     record Response(int status, MultiMap headers, String body) {

@@ -31,6 +31,7 @@ public final class Standalone {
             b.append(EngineLoader.NO_MODEL_WARNING).append('\n');
         }
         b.append("\nOneway is running.\n");
+        b.append("  Playground: ").append(system.baseUrl()).append("/\n");
         b.append("  API:        ").append(system.baseUrl()).append("/v1/jobs\n");
         b.append("  WebSocket:  ws://127.0.0.1:").append(system.httpPort()).append("/v1/events\n");
         b.append("  Metrics:    ").append(system.baseUrl()).append("/metrics (gateway), ")

@@ -1,0 +1,164 @@
+package dev.oneway.gateway;
+
+import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.SchemaRepository;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
+
+/**
+ * The OpenAPI document of the HTTP API (resource {@code openapi.yaml}) as this gateway serves it: the
+ * limits and defaults in its schemas are replaced by the gateway's settings, it must be a valid OpenAPI
+ * 3.1 contract for the gateway to start, and request bodies are validated against its schemas, so the
+ * document, the configuration and the behaviour cannot tell different stories.
+ */
+final class ApiDocument {
+
+    static final String RESOURCE = "openapi.yaml";
+    static final String SUBMIT_JOB = "submitJob";
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    private final OpenAPIContract contract;
+    private final String yaml;
+    private final JsonObject jobSubmission;
+    private final JsonObject idempotencyKey;
+
+    private ApiDocument(OpenAPIContract contract, String yaml, JsonObject document) {
+        this.contract = contract;
+        this.yaml = yaml;
+        JsonObject components = document.getJsonObject("components");
+        this.jobSubmission = components.getJsonObject("schemas").getJsonObject("JobSubmission");
+        this.idempotencyKey = components.getJsonObject("parameters").getJsonObject("IdempotencyKey").getJsonObject("schema");
+    }
+
+    /** Reads the document, applies the settings to it and checks it as an OpenAPI contract. */
+    static Future<ApiDocument> load(Vertx vertx, OnewayConfig config) {
+        return vertx.executeBlocking(() -> {
+            JsonObject document = withSettings(read(), config);
+            return Map.entry(document, toYaml(document));
+        }).compose(doc -> OpenAPIContract.from(vertx, doc.getKey().copy())
+                .recover(err -> Future.failedFuture(new IllegalStateException(
+                        RESOURCE + " is not a valid OpenAPI 3.1 document: " + err.getMessage(), err)))
+                .map(contract -> new ApiDocument(contract, doc.getValue(), doc.getKey())));
+    }
+
+    /** The document as served at GET /openapi.yaml. */
+    String yaml() {
+        return yaml;
+    }
+
+    /** Null when {@code body} (decoded JSON) is a valid POST /v1/jobs body, else what is wrong with it, in words. */
+    String problemWithJobSubmission(Object body) {
+        Operation submit = contract.operation(SUBMIT_JOB);
+        OutputUnit result = repository().validator(submit.getRequestBody().getContent().get("application/json").getSchema())
+                .validate(body);
+        return result.getValid() ? null : SchemaMessages.describe(result, jobSubmission, body, "the body");
+    }
+
+    /** Null when {@code value} is a valid Idempotency-Key header, else what is wrong with it. */
+    String problemWithIdempotencyKey(String value) {
+        OutputUnit result = contract.operation(SUBMIT_JOB).getParameters().stream()
+                .filter(p -> p.getName().equals(IDEMPOTENCY_KEY))
+                .map(p -> repository().validator(p.getSchema()).validate(value))
+                .findFirst().orElseThrow();
+        return result.getValid() ? null : SchemaMessages.describe(result, idempotencyKey, value, IDEMPOTENCY_KEY);
+    }
+
+    private SchemaRepository repository() {
+        return contract.getSchemaRepository();
+    }
+
+    private static JsonObject read() {
+        try (InputStream in = ApiDocument.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + RESOURCE + " is missing from the gateway");
+            }
+            Map<String, Object> map = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+            return new JsonObject(map);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The settings decide what a job may ask for; the document says the same. */
+    private static JsonObject withSettings(JsonObject document, OnewayConfig config) {
+        JsonObject fields = document.getJsonObject("components").getJsonObject("schemas")
+                .getJsonObject("JobSubmission").getJsonObject("properties");
+        int multiple = config.getInt(Setting.SIZE_MULTIPLE);
+        fields.getJsonObject("prompt").put("maxLength", config.getInt(Setting.MAX_PROMPT_CHARS));
+        for (String side : List.of("width", "height")) {
+            fields.getJsonObject(side)
+                    .put("multipleOf", multiple)
+                    .put("minimum", multiple)
+                    .put("maximum", config.getInt(Setting.MAX_SIDE));
+        }
+        fields.getJsonObject("width").put("default", config.getInt(Setting.DEFAULT_WIDTH));
+        fields.getJsonObject("height").put("default", config.getInt(Setting.DEFAULT_HEIGHT));
+        fields.getJsonObject("steps")
+                .put("maximum", config.getInt(Setting.MAX_STEPS))
+                .put("default", config.getInt(Setting.DEFAULT_STEPS));
+        fields.getJsonObject("sampler").put("default", config.get(Setting.DEFAULT_SAMPLER));
+        return document;
+    }
+
+    private static String toYaml(JsonObject document) {
+        DumperOptions options = new DumperOptions();
+        options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        options.setIndent(2);
+        options.setIndicatorIndent(0);
+        options.setWidth(110);
+        return new Yaml(new MultilineLiterals(options), options).dump(plain(document));
+    }
+
+    /** JsonObject and JsonArray as the maps and lists a YAML writer knows. */
+    private static Object plain(Object value) {
+        if (value instanceof JsonObject object) {
+            value = object.getMap();
+        } else if (value instanceof JsonArray array) {
+            value = array.getList();
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            map.forEach((k, v) -> copy.put(String.valueOf(k), plain(v)));
+            return copy;
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(ApiDocument::plain).collect(Collectors.toList());
+        }
+        return value;
+    }
+
+    /** Writes multi-line descriptions as YAML literal blocks, as the source document has them. */
+    private static final class MultilineLiterals extends Representer {
+        MultilineLiterals(DumperOptions options) {
+            super(options);
+        }
+
+        @Override
+        protected Node representScalar(Tag tag, String value, DumperOptions.ScalarStyle style) {
+            if (Tag.STR.equals(tag) && value.contains("\n")) {
+                style = DumperOptions.ScalarStyle.LITERAL;
+            }
+            return super.representScalar(tag, value, style);
+        }
+    }
+}

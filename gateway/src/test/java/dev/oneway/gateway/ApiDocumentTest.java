@@ -1,0 +1,131 @@
+package dev.oneway.gateway;
+
+import static dev.oneway.gateway.TestGateway.ALPHA_KEY;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.oneway.common.Setting;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.OpenAPIVersion;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/** GET /openapi.yaml describes exactly the routes the gateway serves, with the limits it enforces. */
+class ApiDocumentTest {
+
+    static TestGateway gateway;
+
+    @BeforeAll
+    static void start() {
+        gateway = new TestGateway();
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+    }
+
+    @Test
+    void theDocumentIsServedWithoutAKeyAndIsAValidOpenApi3Contract() {
+        TestGateway.Response response = gateway.get("/openapi.yaml", null);
+
+        assertEquals(200, response.status(), response.body());
+        assertTrue(response.headers().get("Content-Type").startsWith("application/yaml"));
+        OpenAPIContract contract = TestGateway.await(OpenAPIContract.from(gateway.vertx, parse(response.body())));
+        assertEquals(OpenAPIVersion.V3_1, contract.getVersion());
+        assertTrue(contract.operation("submitJob").getRequestBody().isRequired());
+    }
+
+    @Test
+    void everyRouteOfTheGatewayIsInTheDocumentAndEveryOperationOfTheDocumentIsARoute() {
+        OpenAPIContract contract = TestGateway.await(OpenAPIContract.from(gateway.vertx, served(gateway)));
+        Set<String> documented = new TreeSet<>();
+        contract.operations().forEach(op -> documented.add(op.getHttpMethod().name() + " " + op.getOpenAPIPath()));
+
+        assertEquals(documented, routes(gateway));
+        assertTrue(documented.contains("POST /v1/jobs"), documented.toString());
+    }
+
+    @Test
+    void theDocumentsExampleJobIsAccepted() {
+        JsonObject example = served(gateway).getJsonObject("paths").getJsonObject("/v1/jobs").getJsonObject("post")
+                .getJsonObject("requestBody").getJsonObject("content").getJsonObject("application/json")
+                .getJsonObject("example");
+
+        TestGateway.Response response = gateway.postJob(ALPHA_KEY, example);
+
+        assertEquals(202, response.status(), response.body());
+        assertEquals(example.getString("prompt"), response.json().getString("prompt"));
+    }
+
+    @Test
+    void theLimitsInTheDocumentAreTheGatewaysSettingsAndAreEnforced() {
+        try (TestGateway small = new TestGateway(Map.of(Setting.SIZE_MULTIPLE, 32, Setting.MAX_SIDE, 256,
+                Setting.DEFAULT_WIDTH, 128, Setting.DEFAULT_HEIGHT, 96, Setting.MAX_STEPS, 8,
+                Setting.MAX_PROMPT_CHARS, 100))) {
+            JsonObject fields = served(small).getJsonObject("components").getJsonObject("schemas")
+                    .getJsonObject("JobSubmission").getJsonObject("properties");
+            assertEquals(32, fields.getJsonObject("width").getInteger("multipleOf"));
+            assertEquals(32, fields.getJsonObject("height").getInteger("minimum"));
+            assertEquals(256, fields.getJsonObject("height").getInteger("maximum"));
+            assertEquals(128, fields.getJsonObject("width").getInteger("default"));
+            assertEquals(96, fields.getJsonObject("height").getInteger("default"));
+            assertEquals(8, fields.getJsonObject("steps").getInteger("maximum"));
+            assertEquals(100, fields.getJsonObject("prompt").getInteger("maxLength"));
+
+            TestGateway.Response tooWide = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 288));
+            assertEquals(400, tooWide.status(), tooWide.body());
+            assertEquals("width must be a multiple of 32 from 32 to 256, got 288", tooWide.errorMessage());
+            TestGateway.Response tooLong = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "x".repeat(101)));
+            assertEquals("prompt must be at most 100 characters, got 101", tooLong.errorMessage());
+            TestGateway.Response tooManySteps = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("steps", 9));
+            assertEquals("steps must be from 1 to 8, got 9", tooManySteps.errorMessage());
+
+            TestGateway.Response accepted = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 96));
+            assertEquals(202, accepted.status(), accepted.body());
+            assertEquals(96, accepted.json().getInteger("width"));
+            assertEquals(96, accepted.json().getInteger("height"));
+        }
+    }
+
+    @Test
+    void thePlaygroundPageIsServedWithoutAKey() {
+        TestGateway.Response response = gateway.send(HttpMethod.GET, "/", null, Map.of(), null);
+
+        assertEquals(200, response.status());
+        assertTrue(response.headers().get("Content-Type").startsWith("text/html"), response.headers().get("Content-Type"));
+        assertTrue(response.body().contains("/v1/events"), "the page follows jobs over the WebSocket");
+    }
+
+    /** "METHOD /path" of every route that answers requests, paths written as OpenAPI writes them. */
+    private static Set<String> routes(TestGateway gateway) {
+        Set<String> routes = new TreeSet<>();
+        for (Route route : gateway.router().getRoutes()) {
+            if (route.methods() == null || route.methods().isEmpty() || route.getPath() == null) {
+                continue; // handlers that run for many routes (authentication, failure handling), not endpoints
+            }
+            String path = route.getPath().replaceAll(":(\\w+)", "{$1}");
+            route.methods().forEach(method -> routes.add(method.name() + " " + path));
+        }
+        return routes;
+    }
+
+    private static JsonObject served(TestGateway gateway) {
+        return parse(gateway.get("/openapi.yaml", null).body());
+    }
+
+    private static JsonObject parse(String yaml) {
+        Map<String, Object> map = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
+        return new JsonObject(map).copy();
+    }
+}

@@ -1,0 +1,114 @@
+package dev.oneway.standalone;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.oneway.common.Setting;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The playground at GET / in a real browser (headless Chromium) against a whole system: a person pastes a
+ * key, types a prompt, watches the states arrive over the WebSocket and sees the image. Skipped where
+ * Debian's chromium and chromium-driver are not installed (.ci/run installs them).
+ */
+class PlaygroundTest {
+
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    static final String KEY = "playground-key";
+
+    @TempDir
+    static Path dataDir;
+    static OnewaySystem system;
+    static WebDriver browser;
+
+    @BeforeAll
+    static void start() {
+        Path chromium = Stream.of("/usr/lib/chromium/chromium", "/usr/bin/chromium").map(Path::of)
+                .filter(Files::isExecutable).findFirst().orElse(null);
+        assumeTrue(chromium != null && Files.isExecutable(CHROMEDRIVER),
+                "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
+        system = OnewaySystem.builder()
+                .dataDir(dataDir)
+                .set(Setting.HTTP_PORT, 0)
+                .set(Setting.API_KEYS, "web:" + KEY)
+                .start();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(chromium.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=900,1100");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (system != null) {
+            system.close();
+        }
+    }
+
+    @Test
+    void aPromptBecomesAnImageWhileTheStatesArriveOverTheWebSocket() throws IOException {
+        browser.get(system.baseUrl() + "/");
+        browser.findElement(By.id("key")).sendKeys(KEY);
+        browser.findElement(By.id("prompt")).sendKeys("a red fox in the snow");
+        browser.findElement(By.id("seed")).sendKeys("7");
+        browser.findElement(By.id("submit")).click();
+
+        WebDriverWait patience = new WebDriverWait(browser, OnewayClient.PATIENCE);
+        patience.until(ExpectedConditions.textToBe(By.id("state"), "succeeded"));
+        long naturalWidth = patience.until(b -> {
+            Object width = ((JavascriptExecutor) b).executeScript(
+                    "const img = document.getElementById('image'); return img.complete ? img.naturalWidth : 0;");
+            return ((Number) width).longValue() > 0 ? (Long) ((Number) width).longValue() : null;
+        });
+
+        assertEquals(system.modelDefaults().width(), naturalWidth, "the image is the job's PNG, at its size");
+        String log = browser.findElement(By.id("log")).getText();
+        assertTrue(log.contains("job.started") && log.contains("job.succeeded"), "events came over the WebSocket: " + log);
+        assertFalse(log.contains("no WebSocket"), log);
+        assertEquals("", browser.findElement(By.id("error")).getText());
+        File screenshot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Path saved = Path.of("target", "playground.png");
+        Files.createDirectories(saved.getParent());
+        Files.copy(screenshot.toPath(), saved, StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.size(saved) > 0);
+    }
+
+    @Test
+    void aWrongKeyShowsTheGatewaysMessage() {
+        browser.get(system.baseUrl() + "/");
+        browser.findElement(By.id("key")).sendKeys("not-the-key");
+        browser.findElement(By.id("prompt")).sendKeys("a red fox");
+        browser.findElement(By.id("submit")).click();
+
+        new WebDriverWait(browser, OnewayClient.PATIENCE)
+                .until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "invalid API key"));
+        assertTrue(browser.findElement(By.id("error")).getText().contains("unauthorized"));
+    }
+}
