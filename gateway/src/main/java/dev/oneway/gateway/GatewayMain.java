@@ -2,6 +2,7 @@ package dev.oneway.gateway;
 
 import dev.oneway.common.OnewayConfig;
 import io.vertx.core.Vertx;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +13,7 @@ public final class GatewayMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayMain.class);
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         OnewayConfig config = OnewayConfig.fromEnv();
         LOG.info("Configuration: {}", config);
         Vertx vertx = Vertx.vertx();
@@ -24,10 +25,13 @@ public final class GatewayMain {
                 LOG.warn("Gateway did not stop cleanly: {}", e.toString());
             }
         }, "oneway-gateway-shutdown"));
-        vertx.deployVerticle(new GatewayVerticle(config))
-                .onFailure(e -> {
-                    LOG.error("Gateway failed to start", e);
-                    System.exit(1);
-                });
+        try {
+            // Awaited here, not in a callback: System.exit on an event loop would wait for the shutdown hook,
+            // which waits for Vert.x to close that very event loop.
+            vertx.deployVerticle(new GatewayVerticle(config)).toCompletionStage().toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            LOG.error("Gateway failed to start", e.getCause());
+            System.exit(1);
+        }
     }
 }
