@@ -4,6 +4,7 @@ import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Shutdown;
 import io.vertx.core.Vertx;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +15,7 @@ public final class GatewayMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayMain.class);
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         OnewayConfig config = OnewayConfig.fromEnv();
         LOG.info("Configuration: {}", config);
         Vertx vertx = Vertx.vertx();
@@ -31,10 +32,13 @@ public final class GatewayMain {
                 LOG.warn("Gateway did not stop cleanly: {}", e.toString());
             }
         }, "oneway-gateway-shutdown"));
-        vertx.deployVerticle(new GatewayVerticle(config))
-                .onFailure(e -> {
-                    LOG.error("Gateway failed to start", e);
-                    System.exit(1);
-                });
+        try {
+            // Awaited here, not in a callback: System.exit on an event loop would wait for the shutdown hook,
+            // which waits for Vert.x to close that very event loop.
+            vertx.deployVerticle(new GatewayVerticle(config)).toCompletionStage().toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            LOG.error("Gateway failed to start", e.getCause());
+            System.exit(1);
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.oneway.common.Setting;
 import dev.oneway.common.Shutdown;
 import dev.oneway.engine.TiueEngine;
 import io.vertx.core.Vertx;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,11 +49,14 @@ public final class WorkerMain {
             return;
         }
         http.modelLoaded();
-        Workers.deploy(vertx, config, ImageEngine.of(engine), metrics)
-                .onSuccess(id -> LOG.info("Worker running with {} consumer(s)", config.get(Setting.WORKER_INSTANCES)))
-                .onFailure(e -> {
-                    LOG.error("Worker failed to start", e);
-                    System.exit(1);
-                });
+        try {
+            // Awaited here, not in a callback: System.exit on an event loop would wait for the shutdown hook,
+            // which waits for Vert.x to close that very event loop.
+            Workers.deploy(vertx, config, ImageEngine.of(engine), metrics).toCompletionStage().toCompletableFuture().get();
+            LOG.info("Worker running with {} consumer(s)", config.get(Setting.WORKER_INSTANCES));
+        } catch (ExecutionException e) {
+            LOG.error("Worker failed to start", e.getCause());
+            System.exit(1);
+        }
     }
 }
