@@ -95,7 +95,7 @@ class OperatingTest {
 
         PrometheusScrape worker = workerMetrics();
         assertEquals(3, worker.count("oneway_jobs_succeeded_total", "tenant", TENANT));
-        assertEquals(1, worker.count("oneway_jobs_failed_total", "tenant", TENANT, "code", "engine_error"));
+        assertEquals(1, worker.count("oneway_jobs_failed_total", "tenant", TENANT, "code", "attempts_exhausted"));
         assertEquals(1, worker.count("oneway_jobs_failed_total", "tenant", TENANT), "one failure in all");
         // Only engine calls that produced images are counted: the three good jobs, in one or more batches.
         double batches = worker.count("oneway_batch_size_count");
@@ -108,7 +108,9 @@ class OperatingTest {
             assertNotNull(worker.value("oneway_engine_stage_seconds_sum", "stage", stage), stage);
         }
         assertEquals(3, worker.count("oneway_image_upload_seconds_count"));
-        assertEquals(4, worker.count("oneway_job_queue_wait_seconds_count"), "every job that reached the engine");
+        int attempts = Integer.parseInt(Setting.MAX_ATTEMPTS.defaultValue());
+        assertEquals(3 + attempts, worker.count("oneway_job_queue_wait_seconds_count"),
+                "every attempt that reached the engine: three good jobs, the failing one each time it was queued");
         // Each endpoint shows its own component's meters (and the JVM's).
         assertEquals(null, gateway.value("oneway_jobs_succeeded_total", "tenant", TENANT));
         assertEquals(null, worker.value("oneway_jobs_accepted_total", "tenant", TENANT));
