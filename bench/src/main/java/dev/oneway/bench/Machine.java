@@ -61,7 +61,7 @@ public final class Machine {
 
     /** The Markdown table that heads the report. */
     public static String describe(String loadBefore, String loadAfter, String started, String wallTime) {
-        Engine torch = Engine.getEngine("PyTorch");
+        Engine torch = Engine.getEngine("PyTorch"); // before JniUtils: it loads the native library
         List<String[]> rows = List.of(
                 new String[] {"CPU", cpuModel()},
                 new String[] {"Cores visible to the JVM", Integer.toString(Runtime.getRuntime().availableProcessors())},
