@@ -29,7 +29,8 @@ public final class Ops {
     }
 
     public static NDArray silu(NDArray x) {
-        return x.mul(x.getNDArrayInternal().sigmoid());
+        // sigmoid(x) is a fresh temporary, so it takes the product in place (x may be a weight or a kept residual)
+        return x.getNDArrayInternal().sigmoid().muli(x);
     }
 
     /** Exact (erf) GELU, as torch.nn.functional.gelu with approximate="none". */

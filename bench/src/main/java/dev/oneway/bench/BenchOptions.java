@@ -1,0 +1,82 @@
+package dev.oneway.bench;
+
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Command-line flags of the suite.
+ *
+ * @param quick    few repetitions and small sizes, for developing the suite (numbers are not for the report)
+ * @param parts    which parts run: engine, realsize, gateway, overhead, fanout
+ * @param realSide side of the SD1.5 image used by the engine parts (TiUE vs looped, efficiency)
+ * @param sizes    sides of the real-size part (256, 512)
+ * @param connections WebSocket connections of the fan-out part
+ * @param docs     where the report and the charts go
+ * @param realBatching also measure batching (1 vs 4) on SD1.5 at realSide (slow)
+ */
+public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<Integer> sizes, int connections, Path docs,
+                           boolean realBatching) {
+
+    public static final List<String> ALL_PARTS = List.of("engine", "gateway", "overhead", "fanout", "realsize");
+
+    public static final String USAGE = """
+            java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,overhead,fanout,realsize]
+                 [--skip realsize,...] [--skip-512] [--real-side 256] [--real-batching] [--connections 5000] [--docs docs]
+            Runs the benchmarks and writes <docs>/benchmarks.md and <docs>/bench-*.png.""";
+
+    public static BenchOptions parse(String... args) {
+        boolean quick = false;
+        boolean skip512 = false;
+        boolean realBatching = false;
+        Set<String> parts = new LinkedHashSet<>(ALL_PARTS);
+        Integer realSide = null;
+        Integer connections = null;
+        Path docs = Path.of("docs");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--skip-512" -> skip512 = true;
+                case "--real-batching" -> realBatching = true;
+                case "--only" -> parts = partsOf(value(args, ++i));
+                case "--skip" -> parts.removeAll(partsOf(value(args, ++i)));
+                case "--real-side" -> realSide = Integer.parseInt(value(args, ++i));
+                case "--connections" -> connections = Integer.parseInt(value(args, ++i));
+                case "--docs" -> docs = Path.of(value(args, ++i));
+                default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'\n" + USAGE);
+            }
+        }
+        List<Integer> sizes = quick || skip512 ? List.of(256) : List.of(256, 512);
+        return new BenchOptions(quick, parts, realSide != null ? realSide : quick ? 128 : 256, sizes,
+                connections != null ? connections : quick ? 500 : 5000, docs, realBatching);
+    }
+
+    public boolean runs(String part) {
+        return parts.contains(part);
+    }
+
+    /** Repetitions of a measurement: few when quick. */
+    public int repeats(int full) {
+        return quick ? Math.max(1, full / 3) : full;
+    }
+
+    private static Set<String> partsOf(String list) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String p : list.split(",")) {
+            String part = p.trim();
+            if (!ALL_PARTS.contains(part)) {
+                throw new IllegalArgumentException("unknown part '" + part + "'; parts: " + ALL_PARTS);
+            }
+            out.add(part);
+        }
+        return out;
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a value\n" + USAGE);
+        }
+        return args[i];
+    }
+}

@@ -1,0 +1,106 @@
+package dev.oneway.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A second JVM on this JVM's class path, for parts that must not share a process with the load they are
+ * measured under (a gateway's memory per connection) or that need their own peak-memory figure. It talks
+ * over lines on stdin/stdout; its stderr goes to ours.
+ */
+public final class ChildJvm implements AutoCloseable {
+
+    private final Process process;
+    private final BufferedReader out;
+    private final PrintWriter in;
+
+    public ChildJvm(String heap, Class<?> main, String... args) {
+        this(heap, Map.of(), List.of(), main, args);
+    }
+
+    /**
+     * @param env environment added to this JVM's (which the child inherits); an empty value removes the variable
+     * @param jvmFlags extra JVM flags, e.g. -Dai.djl.pytorch.num_threads=1
+     */
+    public ChildJvm(String heap, Map<String, String> env, List<String> jvmFlags, Class<?> main, String... args) {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap, "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        command.addAll(jvmFlags);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().putIfAbsent("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
+        env.forEach((name, value) -> {
+            if (value.isEmpty()) {
+                builder.environment().remove(name);
+            } else {
+                builder.environment().put(name, value);
+            }
+        });
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + main.getSimpleName(), e);
+        }
+        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+    }
+
+    /** The rest of the first output line that starts with prefix (other lines are echoed). */
+    public String await(String prefix) {
+        try {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.startsWith(prefix)) {
+                    return line.substring(prefix.length()).trim();
+                }
+                System.out.println("  [child] " + line);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("child JVM ended without printing " + prefix.trim() + " (exit "
+                + waitForExit() + ")");
+    }
+
+    public void send(String line) {
+        in.println(line);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    private int waitForExit() {
+        try {
+            return process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        in.close();
+        try {
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroy();
+                process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+}

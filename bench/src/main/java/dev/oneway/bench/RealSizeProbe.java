@@ -1,0 +1,40 @@
+package dev.oneway.bench;
+
+import dev.oneway.engine.Sampler;
+import dev.oneway.engine.StageTimings;
+import dev.oneway.engine.TiueEngine;
+import dev.oneway.engine.tiny.RandomModels;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One real-size configuration in its own JVM, so its peak memory is its own: args model (random-sd15 or
+ * random-sd21), side, sampler, warm-up runs, measured runs. Prints "RESULT loadS sPerImage denoiseS vaeS peakRssMb runs".
+ */
+public final class RealSizeProbe {
+
+    public static void main(String[] args) {
+        RandomModels.Variant variant = args[0].equals("random-sd21") ? RandomModels.Variant.SD21 : RandomModels.Variant.SD15;
+        int side = Integer.parseInt(args[1]);
+        Sampler sampler = Sampler.fromWireName(args[2]);
+        int warmup = Integer.parseInt(args[3]);
+        int repeats = Integer.parseInt(args[4]);
+        long loadStart = System.nanoTime();
+        try (TiueEngine engine = EngineBench.load(RandomModels.cached(variant), null)) {
+            double loadS = (System.nanoTime() - loadStart) / 1e9;
+            for (int i = 0; i < warmup; i++) {
+                EngineBench.once(engine, 1, side, sampler);
+            }
+            List<StageTimings> runs = new ArrayList<>();
+            for (int i = 0; i < repeats; i++) {
+                runs.add(EngineBench.once(engine, 1, side, sampler));
+            }
+            System.out.println(Report.f("RESULT %.1f %.2f %.2f %.2f %d %d", loadS,
+                    Stats.median(runs.stream().mapToDouble(StageTimings::totalMs).toArray()) / 1000,
+                    Stats.median(runs.stream().mapToDouble(StageTimings::denoiseMs).toArray()) / 1000,
+                    Stats.median(runs.stream().mapToDouble(StageTimings::vaeMs).toArray()) / 1000,
+                    Machine.peakRssMb(), runs.size()));
+        }
+        System.exit(0);
+    }
+}
