@@ -50,12 +50,7 @@ public final class CachedProbe {
      * takes this process's credentials. Whether the bucket exists yet does not matter, because workers create it.
      */
     public static CachedProbe s3(Vertx vertx, OnewayConfig config) {
-        MinioClient client = MinioClient.builder()
-                .endpoint(config.get(Setting.S3_ENDPOINT))
-                .region(config.get(Setting.S3_REGION))
-                .credentials(config.get(Setting.S3_ACCESS_KEY), config.get(Setting.S3_SECRET_KEY))
-                .build();
-        client.setTimeout(TIMEOUT_MS, TIMEOUT_MS, TIMEOUT_MS);
+        MinioClient client = S3Clients.client(config, TIMEOUT_MS);
         BucketExistsArgs request = BucketExistsArgs.builder().bucket(config.get(Setting.S3_BUCKET)).build();
         return new CachedProbe(() -> vertx.executeBlocking(() -> client.bucketExists(request), false));
     }

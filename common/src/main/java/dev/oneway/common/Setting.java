@@ -24,7 +24,7 @@ public enum Setting {
     DEVICE("auto", "Engine device: auto, cpu or gpu."),
     DTYPE("auto", "Engine precision: auto (float16 on GPU, float32 on CPU), float32 or float16."),
     MAX_BATCH_SIZE("8", "Most jobs a worker runs in one engine batch."),
-    MAX_BATCH_WAIT_MS("50", "Longest a worker waits for batch mates after the first job of a batch arrives."),
+    MAX_BATCH_WAIT_MS("5", "Longest a worker waits for batch mates after the first job of a batch arrives, when its engine is idle (jobs that arrive while a batch runs form the next batch anyway)."),
     WORKER_HTTP_PORT("8081", "Worker HTTP port: /health/live, /health/ready and /metrics; 0 = any free port (the standalone's default)."),
     WORKER_INSTANCES("1", "Worker verticles per worker JVM (each consumes in the same group)."),
     DEFAULT_WIDTH("512", "Width of a job that names none (the model's native size; SD1.5: 512)."),

@@ -2,6 +2,7 @@ package dev.oneway.worker;
 
 import dev.oneway.common.ImageResult;
 import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.S3Clients;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
 import io.minio.BucketExistsArgs;
@@ -26,11 +27,7 @@ final class ImageStore {
     private final String bucket;
 
     ImageStore(OnewayConfig config) {
-        this.client = MinioClient.builder()
-                .endpoint(config.get(Setting.S3_ENDPOINT))
-                .region(config.get(Setting.S3_REGION))
-                .credentials(config.get(Setting.S3_ACCESS_KEY), config.get(Setting.S3_SECRET_KEY))
-                .build();
+        this.client = S3Clients.client(config);
         this.bucket = config.get(Setting.S3_BUCKET);
     }
 
