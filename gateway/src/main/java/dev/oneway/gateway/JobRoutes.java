@@ -163,7 +163,10 @@ final class JobRoutes {
                 log.info("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),
                         job.sampler(), job.seed());
             }
-            return view.wrote(JobEvent.queued(job));
+            // The answer describes the job as accepted (queued), even if a worker's job.started has been read meanwhile.
+            JobEvent queued = JobEvent.queued(job);
+            view.wrote(queued);
+            return JobState.next(null, queued);
         });
         inFlight.put(id, new Submission(tenant, accepted));
         accepted.onComplete(ar -> inFlight.remove(id));
