@@ -10,16 +10,22 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * A second JVM on this JVM's class path, for parts that must not share a process with the load they are
  * measured under (a gateway's memory per connection) or that need their own peak-memory figure. It talks
- * over lines on stdin/stdout; its stderr goes to ours.
+ * over lines on stdin/stdout; its stderr goes to ours. Its stdout is read all the time by a thread of ours,
+ * so a child that logs a great deal never blocks on a full pipe (a gateway's event loop did, mid-benchmark);
+ * its JSON log lines are dropped unless they are warnings or errors.
  */
 public final class ChildJvm implements AutoCloseable {
 
+    private static final String END = "\u0000end";
+
     private final Process process;
-    private final BufferedReader out;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final PrintWriter in;
 
     public ChildJvm(String heap, Class<?> main, String... args) {
@@ -51,22 +57,43 @@ public final class ChildJvm implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + main.getSimpleName(), e);
         }
-        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        Thread reader = new Thread(() -> drain(out), main.getSimpleName() + "-stdout");
+        reader.setDaemon(true);
+        reader.start();
         in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+    }
+
+    private void drain(BufferedReader out) {
+        try {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (!line.startsWith("{")) {
+                    lines.add(line);
+                } else if (line.contains("\"level\":\"WARN\"") || line.contains("\"level\":\"ERROR\"")) {
+                    System.out.println("  [child] " + line);
+                }
+            }
+        } catch (IOException e) {
+            System.out.println("  [child] output unreadable: " + e);
+        } finally {
+            lines.add(END);
+        }
     }
 
     /** The rest of the first output line that starts with prefix (other lines are echoed). */
     public String await(String prefix) {
         try {
-            for (String line = out.readLine(); line != null; line = out.readLine()) {
+            for (String line = lines.take(); !line.equals(END); line = lines.take()) {
                 if (line.startsWith(prefix)) {
                     return line.substring(prefix.length()).trim();
                 }
                 System.out.println("  [child] " + line);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + prefix.trim(), e);
         }
+        lines.add(END);
         throw new IllegalStateException("child JVM ended without printing " + prefix.trim() + " (exit "
                 + waitForExit() + ")");
     }

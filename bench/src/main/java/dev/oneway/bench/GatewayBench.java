@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class GatewayBench {
 
-    static final int CONNECTIONS = 32;
+    static final int CONNECTIONS = 256;
     private final BenchOptions options;
 
     public GatewayBench(BenchOptions options) {

@@ -24,6 +24,8 @@ public final class LoadGenerator {
 
     public record Result(double requestsPerSecond, long ok, long failed, double p50Ms, double p99Ms) { }
 
+    private static final long REQUEST_TIMEOUT_MS = 10_000;
+
     private final Vertx vertx;
     private final int connections;
 
@@ -36,7 +38,9 @@ public final class LoadGenerator {
                        long warmupMs, long measureMs) throws InterruptedException {
         HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(connections));
-        RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port).setURI(path);
+        // An answer that never comes counts as a failure instead of stopping its connection's loop.
+        RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port).setURI(path)
+                .setIdleTimeout(REQUEST_TIMEOUT_MS);
         headers.forEach(request::putHeader);
         Buffer payload = Buffer.buffer(body);
         long start = System.nanoTime();

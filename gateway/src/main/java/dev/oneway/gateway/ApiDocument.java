@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.Validator;
 import io.vertx.json.schema.SchemaRepository;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
@@ -41,6 +42,9 @@ final class ApiDocument {
     private final String yaml;
     private final JsonObject jobSubmission;
     private final JsonObject idempotencyKey;
+    // Built once: building a validator resolves the schema anew, which cost more than the rest of a submission.
+    private final Validator submissionValidator;
+    private final Validator idempotencyKeyValidator;
 
     private ApiDocument(OpenAPIContract contract, String yaml, JsonObject document) {
         this.contract = contract;
@@ -48,6 +52,12 @@ final class ApiDocument {
         JsonObject components = document.getJsonObject("components");
         this.jobSubmission = components.getJsonObject("schemas").getJsonObject("JobSubmission");
         this.idempotencyKey = components.getJsonObject("parameters").getJsonObject("IdempotencyKey").getJsonObject("schema");
+        Operation submit = contract.operation(SUBMIT_JOB);
+        this.submissionValidator = repository().validator(submit.getRequestBody().getContent().get("application/json").getSchema());
+        this.idempotencyKeyValidator = submit.getParameters().stream()
+                .filter(p -> p.getName().equals(IDEMPOTENCY_KEY))
+                .map(p -> repository().validator(p.getSchema()))
+                .findFirst().orElseThrow();
     }
 
     /** Reads the document, applies the settings to it and checks it as an OpenAPI contract. */
@@ -68,18 +78,13 @@ final class ApiDocument {
 
     /** Null when {@code body} (decoded JSON) is a valid POST /v1/jobs body, else what is wrong with it, in words. */
     String problemWithJobSubmission(Object body) {
-        Operation submit = contract.operation(SUBMIT_JOB);
-        OutputUnit result = repository().validator(submit.getRequestBody().getContent().get("application/json").getSchema())
-                .validate(body);
+        OutputUnit result = submissionValidator.validate(body);
         return result.getValid() ? null : SchemaMessages.describe(result, jobSubmission, body, "the body");
     }
 
     /** Null when {@code value} is a valid Idempotency-Key header, else what is wrong with it. */
     String problemWithIdempotencyKey(String value) {
-        OutputUnit result = contract.operation(SUBMIT_JOB).getParameters().stream()
-                .filter(p -> p.getName().equals(IDEMPOTENCY_KEY))
-                .map(p -> repository().validator(p.getSchema()).validate(value))
-                .findFirst().orElseThrow();
+        OutputUnit result = idempotencyKeyValidator.validate(value);
         return result.getValid() ? null : SchemaMessages.describe(result, idempotencyKey, value, IDEMPOTENCY_KEY);
     }
 
