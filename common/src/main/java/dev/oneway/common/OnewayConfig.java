@@ -75,6 +75,22 @@ public final class OnewayConfig {
         return tenantByKey;
     }
 
+    /** ONEWAY_BATCH_INVARIANT: null for auto (the engine decides by device), else the choice. */
+    public Boolean batchInvariant() {
+        String v = get(Setting.BATCH_INVARIANT).trim().toLowerCase(java.util.Locale.ROOT);
+        switch (v) {
+            case "auto":
+                return null;
+            case "true":
+                return Boolean.TRUE;
+            case "false":
+                return Boolean.FALSE;
+            default:
+                throw new IllegalArgumentException(Setting.BATCH_INVARIANT.envName() + " must be auto, true or false, got '"
+                        + get(Setting.BATCH_INVARIANT) + "'");
+        }
+    }
+
     private void validate() {
         for (Setting s : Setting.values()) {
             if (isInteger(s.defaultValue())) {
@@ -85,6 +101,7 @@ public final class OnewayConfig {
             }
         }
         apiKeys();
+        batchInvariant();
     }
 
     private static boolean isInteger(String s) {

@@ -20,6 +20,16 @@ class OnewayConfigTest {
     }
 
     @Test
+    void batchInvarianceIsAutoTrueOrFalse() {
+        assertEquals(null, OnewayConfig.from(Map.of()).batchInvariant());
+        assertEquals(Boolean.TRUE, OnewayConfig.from(Map.of("ONEWAY_BATCH_INVARIANT", "true")).batchInvariant());
+        assertEquals(Boolean.FALSE, OnewayConfig.from(Map.of("ONEWAY_BATCH_INVARIANT", "FALSE")).batchInvariant());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OnewayConfig.from(Map.of("ONEWAY_BATCH_INVARIANT", "yes")));
+        assertTrue(e.getMessage().contains("ONEWAY_BATCH_INVARIANT"), e.getMessage());
+    }
+
+    @Test
     void badValuesAreRefusedWithTheVariableName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_SIZE", "eight")));

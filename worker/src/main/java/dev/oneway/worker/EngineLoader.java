@@ -52,7 +52,8 @@ public final class EngineLoader {
             LOG.warn(NO_MODEL_WARNING);
         }
         Path dir = modelDir(config);
-        TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE)));
+        TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE),
+                config.batchInvariant()));
         LOG.info("Loaded model {} from {}", engine.defaults().modelName(), dir);
         return engine;
     }
