@@ -2,6 +2,7 @@ package dev.oneway.engine.image;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
@@ -62,7 +63,7 @@ public final class PngEncoder {
             int length = 0;
             while (!deflater.finished()) {
                 if (length == compressed.length) {
-                    compressed = java.util.Arrays.copyOf(compressed, compressed.length * 2);
+                    compressed = Arrays.copyOf(compressed, compressed.length * 2);
                 }
                 length += deflater.deflate(compressed, length, compressed.length - length);
             }

@@ -40,18 +40,9 @@ public final class SafetensorsSource implements Weights.Source, AutoCloseable {
                     + ", expected " + Arrays.toString(expectedShape) + " from " + configName);
         }
         used.add(key);
-        NDArray cpu = file.load(key, manager, DataType.FLOAT32);
-        // On a GPU manager the load already landed on the device, and toDevice/toType return their input
-        // unchanged when there is nothing to do: close only what was replaced.
-        NDArray onDevice = cpu.toDevice(manager.getDevice(), false);
-        if (onDevice != cpu) {
-            cpu.close();
-        }
-        NDArray typed = onDevice.toType(dtype, false);
-        if (typed != onDevice) {
-            onDevice.close();
-        }
-        return typed;
+        // The manager's device is where the tensor is created, already in the engine's dtype: an F16 file
+        // serves a float16 engine without a float32 copy in between.
+        return file.load(key, manager, dtype);
     }
 
     @Override
