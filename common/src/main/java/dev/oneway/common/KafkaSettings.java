@@ -43,7 +43,7 @@ public final class KafkaSettings {
         return p;
     }
 
-    /** For readiness probes and the queue-lag measurement. */
+    /** For topic creation, readiness probes and the queue-lag measurement. */
     public static Map<String, Object> admin(OnewayConfig config, String clientId) {
         return base(config, clientId);
     }

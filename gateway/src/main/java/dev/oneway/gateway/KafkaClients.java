@@ -42,9 +42,7 @@ final class KafkaClients {
     }
 
     static Admin admin(OnewayConfig config, String clientId) {
-        return Admin.create(Map.of(
-                "bootstrap.servers", config.get(Setting.KAFKA_BOOTSTRAP),
-                "client.id", clientId));
+        return Admin.create(KafkaSettings.admin(config, clientId));
     }
 
     /**
