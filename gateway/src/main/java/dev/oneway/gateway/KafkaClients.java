@@ -3,6 +3,7 @@ package dev.oneway.gateway;
 import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.HashMap;
@@ -51,8 +52,7 @@ final class KafkaClients {
      * auto-created by the first record.
      */
     static Future<Void> ensureTopics(Admin admin, OnewayConfig config, Context context) {
-        List<String> wanted = List.of(config.get(Setting.JOBS_TOPIC), config.get(Setting.EVENTS_TOPIC),
-                config.get(Setting.DEAD_LETTER_TOPIC));
+        List<String> wanted = Topics.all(config);
         Optional<Integer> partitions = Optional.of(config.getInt(Setting.JOBS_PARTITIONS));
         return Future.fromCompletionStage(admin.listTopics().names().toCompletionStage(), context).compose(existing -> {
             List<NewTopic> missing = wanted.stream()

@@ -2,6 +2,7 @@ package dev.oneway.standalone;
 
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
 import dev.oneway.engine.ModelDefaults;
@@ -289,9 +290,9 @@ public final class OnewaySystem implements AutoCloseable {
                     config = config.with(Setting.S3_ENDPOINT, s3.endpoint());
                 }
                 if (kafka != null) {
-                    kafka.createTopic(config.get(Setting.JOBS_TOPIC), config.getInt(Setting.JOBS_PARTITIONS));
-                    kafka.createTopic(config.get(Setting.EVENTS_TOPIC), config.getInt(Setting.JOBS_PARTITIONS));
-                    kafka.createTopic(config.get(Setting.DEAD_LETTER_TOPIC), 1);
+                    for (String topic : Topics.all(config)) {
+                        kafka.createTopic(topic, config.getInt(Setting.JOBS_PARTITIONS));
+                    }
                 }
                 tiue = EngineLoader.load(config);
                 ImageEngine engine = engineWrapper.apply(ImageEngine.of(tiue));
