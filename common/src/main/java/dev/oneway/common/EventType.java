@@ -4,6 +4,8 @@ package dev.oneway.common;
 public enum EventType {
     QUEUED("job.queued", JobStatus.QUEUED),
     STARTED("job.started", JobStatus.RUNNING),
+    /** A job that had started before runs again (a redelivery, or the next attempt after a failure). */
+    RETRYING("job.retrying", JobStatus.RUNNING),
     PROGRESS("job.progress", JobStatus.RUNNING),
     SUCCEEDED("job.succeeded", JobStatus.SUCCEEDED),
     FAILED("job.failed", JobStatus.FAILED),

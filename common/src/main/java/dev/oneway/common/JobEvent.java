@@ -8,12 +8,18 @@ import java.util.Objects;
  * One step in a job's life, as it travels on the events topic (key = job id). The gateway's view of
  * every job is the fold of these events; WebSocket clients receive them as they happen.
  *
- * <p>Optional parts by type: {@code job} on queued (the whole request, so any gateway can answer for
- * the job), {@code batchSize} on started and succeeded, {@code progress} on progress, {@code timings}
- * and {@code result} on succeeded, {@code error} on failed.
+ * <p>Optional parts by type: {@code job} on queued (the whole request; queued is never written to the topic,
+ * gateways derive it from the job record), {@code batchSize} on started, retrying and succeeded, {@code progress}
+ * on progress, {@code timings} and {@code result} on succeeded, {@code error} on failed and on retrying (what
+ * the previous attempt ran into), {@code attempt} on retrying.
  */
 public record JobEvent(EventType type, String id, String tenant, Instant at, JobRequest job, Integer batchSize,
-                       JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error) {
+                       JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error, Integer attempt) {
+
+    public JobEvent(EventType type, String id, String tenant, Instant at, JobRequest job, Integer batchSize,
+                    JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error) {
+        this(type, id, tenant, at, job, batchSize, progress, timings, result, error, null);
+    }
 
     public JobEvent {
         Objects.requireNonNull(type, "type");
@@ -28,6 +34,12 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
 
     public static JobEvent started(JobRequest job, int batchSize) {
         return new JobEvent(EventType.STARTED, job.id(), job.tenant(), Instant.now(), null, batchSize, null, null, null, null);
+    }
+
+    /** A later attempt of a job that has started before: on a redelivery, or after a failed attempt was requeued. */
+    public static JobEvent retrying(JobRequest job, int batchSize, int attempt, ErrorInfo previous) {
+        return new JobEvent(EventType.RETRYING, job.id(), job.tenant(), Instant.now(), null, batchSize, null, null, null,
+                previous, attempt);
     }
 
     public static JobEvent progress(JobRequest job, String stage, int done, int total) {
@@ -76,6 +88,9 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         if (error != null) {
             json.put("error", error.toJson());
         }
+        if (attempt != null) {
+            json.put("attempt", attempt);
+        }
         return json;
     }
 
@@ -91,6 +106,7 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
                 json.getJsonObject("progress"),
                 json.getJsonObject("timings"),
                 ImageResult.fromJson(json.getJsonObject("result")),
-                ErrorInfo.fromJson(json.getJsonObject("error")));
+                ErrorInfo.fromJson(json.getJsonObject("error")),
+                json.getInteger("attempt"));
     }
 }

@@ -79,7 +79,8 @@ public final class GatewayVerticle extends VerticleBase {
         hub = new EventHub(vertx, view, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
         String fanOut = "oneway.gateway." + instanceId + ".events";
         vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
-        router = buildRouter(new JobRoutes(config, rules, view, submitter, links, metrics), api);
+        JobViewVerticle viewReader = new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId, fanOut);
+        router = buildRouter(new JobRoutes(config, rules, view, viewReader::sync, submitter, links, metrics), api);
         HttpServerOptions options = new HttpServerOptions()
                 .setMaxWebSocketFrameSize(64 * 1024)
                 .setMaxWebSocketMessageSize(64 * 1024);
@@ -92,7 +93,7 @@ public final class GatewayVerticle extends VerticleBase {
                     server = listening;
                     actualPort = listening.actualPort();
                     log.info("gateway listening on port {}; replaying job events", actualPort);
-                    return vertx.deployVerticle(new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId, fanOut));
+                    return vertx.deployVerticle(viewReader);
                 })
                 .onSuccess(id -> log.info("gateway ready on port {}", actualPort))
                 .recover(err -> closeClients().transform(ar -> Future.failedFuture(err)));

@@ -21,15 +21,14 @@ final class JobIds {
     }
 
     /**
-     * The id of a tenant's n-th attempt with one Idempotency-Key. Deriving it (rather than remembering
-     * it) lets any gateway, restarted or not, find the job from the events topic alone; attempts after
-     * the first are needed only when an earlier one was not accepted.
+     * The id of a tenant's job for one Idempotency-Key. Deriving it (rather than remembering it) lets any gateway,
+     * restarted or not, find the job on the log alone.
      */
-    static String idempotent(String tenant, String idempotencyKey, int attempt) {
+    static String idempotent(String tenant, String idempotencyKey) {
         byte[] hash;
         try {
             hash = MessageDigest.getInstance("SHA-256").digest(
-                    ("oneway-job\n" + tenant + "\n" + attempt + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8));
+                    ("oneway-job\n" + tenant + "\n" + 0 + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }

@@ -14,6 +14,9 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +33,11 @@ final class JobRoutes {
     /** The job a POST answers with; {@code replayed} when an Idempotency-Key found an earlier one. */
     private record Accepted(JobState job, boolean replayed) { }
 
+    /** How long a request waits for the view to read the log to its end. */
+    private static final long SYNC_TIMEOUT_MS = 3000;
+
     private final JobView view;
+    private final Supplier<CompletableFuture<Void>> logSync;
     private final JobSubmitter submitter;
     private final ImageLinks links;
     private final GatewayMetrics metrics;
@@ -40,10 +47,11 @@ final class JobRoutes {
     /** Submissions waiting for Kafka, by job id: a repeated Idempotency-Key joins the one in flight. */
     private final Map<String, Submission> inFlight = new HashMap<>();
 
-    JobRoutes(OnewayConfig config, SubmissionRules rules, JobView view, JobSubmitter submitter, ImageLinks links,
-              GatewayMetrics metrics) {
+    JobRoutes(OnewayConfig config, SubmissionRules rules, JobView view, Supplier<CompletableFuture<Void>> logSync,
+              JobSubmitter submitter, ImageLinks links, GatewayMetrics metrics) {
         this.rules = rules;
         this.view = view;
+        this.logSync = logSync;
         this.submitter = submitter;
         this.links = links;
         this.metrics = metrics;
@@ -66,7 +74,7 @@ final class JobRoutes {
         String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
         Future<Accepted> accepted = idempotencyKey == null
                 ? accept(tenant, spec, JobIds.random()).map(job -> new Accepted(job, false))
-                : acceptOnce(tenant, spec, idempotencyKey);
+                : acceptOnce(ctx, tenant, spec, idempotencyKey);
         accepted.compose(a -> render(a.job()).onSuccess(body -> {
             ctx.response().putHeader("Location", "/v1/jobs/" + a.job().id());
             if (a.replayed()) {
@@ -77,64 +85,101 @@ final class JobRoutes {
     }
 
     void get(RoutingContext ctx) {
-        render(find(ctx)).onSuccess(body -> Responses.json(ctx, 200, body)).onFailure(ctx::fail);
+        String id = JobIds.parse(ctx.pathParam("id"));
+        readable(ctx).compose(v -> render(find(ctx, id)))
+                .onSuccess(body -> Responses.json(ctx, 200, body)).onFailure(ctx::fail);
     }
 
     void image(RoutingContext ctx) {
-        JobState job = find(ctx);
-        switch (job.status()) {
-            case SUCCEEDED -> links.linkFor(job.result()).onSuccess(link -> ctx.response()
-                    .setStatusCode(302)
-                    .putHeader("Location", link.url())
-                    .putHeader("Cache-Control", "no-store")
-                    .end()).onFailure(ctx::fail);
-            case QUEUED, RUNNING -> throw new ApiError(409, "not_ready",
-                    "job " + job.id() + " is " + job.status().wireName() + "; its image is not ready yet");
-            case FAILED, CANCELED -> throw ApiError.notFound(
-                    "job " + job.id() + " is " + job.status().wireName() + "; it has no image");
-        }
+        String id = JobIds.parse(ctx.pathParam("id"));
+        readable(ctx).onSuccess(v -> {
+            JobState job = find(ctx, id);
+            switch (job.status()) {
+                case SUCCEEDED -> links.linkFor(job.result()).onSuccess(link -> ctx.response()
+                        .setStatusCode(302)
+                        .putHeader("Location", link.url())
+                        .putHeader("Cache-Control", "no-store")
+                        .end()).onFailure(ctx::fail);
+                case QUEUED, RUNNING -> throw new ApiError(409, "not_ready",
+                        "job " + job.id() + " is " + job.status().wireName() + "; its image is not ready yet");
+                case FAILED, CANCELED -> throw ApiError.notFound(
+                        "job " + job.id() + " is " + job.status().wireName() + "; it has no image");
+            }
+        }).onFailure(ctx::fail);
     }
 
-    /** Cancels a queued job; a job a worker has started runs to its end. Canceling twice is harmless. */
+    /**
+     * Cancels a queued job. The job's events partition decides: the cancel counts only if no job.started came
+     * before it there (workers apply the same rule and store no image), so the answer, 200 or 409, is read back
+     * from the log after the cancel is written, never guessed. Canceling twice is harmless.
+     */
     void cancel(RoutingContext ctx) {
-        JobState job = find(ctx);
-        if (job.status() == JobStatus.CANCELED) {
+        String id = JobIds.parse(ctx.pathParam("id"));
+        String tenant = ctx.get(ApiKeys.TENANT);
+        readable(ctx).compose(v -> {
+            JobState job = find(ctx, id);
+            if (job.status() != JobStatus.QUEUED) {
+                return Future.succeededFuture(job);
+            }
+            return submitter.publish(JobEvent.canceled(id, tenant))
+                    .compose(written -> synced(ctx).recover(err -> Future.failedFuture(ApiError.unavailable(
+                            "kafka_unavailable", "the cancellation was written but its outcome could not be read back; "
+                                    + "GET the job, or DELETE again, to see it", 5))))
+                    .map(read -> {
+                        JobState after = find(ctx, id);
+                        if (after.status() == JobStatus.CANCELED) {
+                            metrics.canceled(tenant);
+                            try (JobLogContext ignored = JobLogContext.of(id, tenant)) {
+                                log.info("job canceled");
+                            }
+                        }
+                        return after;
+                    });
+        }).onSuccess(job -> {
+            if (job.status() != JobStatus.CANCELED) {
+                ctx.fail(new ApiError(409, "not_cancelable", "job " + job.id() + " is " + job.status().wireName()
+                        + "; only queued jobs can be canceled"));
+                return;
+            }
             Responses.json(ctx, 200, PublicJson.job(job, null));
-            return;
-        }
-        if (job.status() != JobStatus.QUEUED) {
-            throw new ApiError(409, "not_cancelable", "job " + job.id() + " is " + job.status().wireName()
-                    + "; only queued jobs can be canceled");
-        }
-        JobEvent canceled = JobEvent.canceled(job.id(), job.tenant());
-        submitter.publish(canceled)
-                .map(v -> view.wrote(canceled))
-                .onSuccess(state -> {
-                    metrics.canceled(job.tenant());
-                    try (JobLogContext ignored = JobLogContext.of(job.id(), job.tenant())) {
-                        log.info("job canceled");
-                    }
-                    Responses.json(ctx, 200, PublicJson.job(state, null));
-                })
-                .onFailure(ctx::fail);
+        }).onFailure(ctx::fail);
     }
 
-    private Future<Accepted> acceptOnce(String tenant, JobSpec spec, String idempotencyKey) {
+    /**
+     * One Idempotency-Key is one job, whichever gateway each retry reaches. The job id is derived from the tenant
+     * and the key, and the first record of that id on the jobs topic is the job: after writing its own record, a
+     * gateway reads the log back and answers with whichever record came first (a replay, or 422 when the bodies
+     * differ). A gateway reads the log before writing too, so a second record is written only in a true race, and
+     * workers never run it.
+     */
+    private Future<Accepted> acceptOnce(RoutingContext ctx, String tenant, JobSpec spec, String idempotencyKey) {
         rules.checkIdempotencyKey(idempotencyKey);
-        for (int attempt = 0; ; attempt++) {
-            String id = JobIds.idempotent(tenant, idempotencyKey, attempt);
-            Submission pending = inFlight.get(id);
-            if (pending != null) {
-                return pending.accepted().map(job -> replay(job, spec));
-            }
+        String id = JobIds.idempotent(tenant, idempotencyKey);
+        Optional<JobState> known = view.find(id, tenant);
+        if (known.isPresent()) {
+            return Future.succeededFuture(replay(known.get(), spec));
+        }
+        Submission pending = inFlight.get(id);
+        if (pending != null) {
+            return pending.accepted().map(job -> replay(job, spec));
+        }
+        return synced(ctx).recover(err -> Future.failedFuture(kafkaUnavailable())).compose(read -> {
             Optional<JobState> existing = view.find(id, tenant);
-            if (existing.isEmpty()) {
-                return accept(tenant, spec, id).map(job -> new Accepted(job, false));
-            }
-            if (!existing.get().notAccepted()) {
+            if (existing.isPresent()) {
                 return Future.succeededFuture(replay(existing.get(), spec));
             }
-        }
+            Submission racing = inFlight.get(id);
+            if (racing != null) {
+                return racing.accepted().map(job -> replay(job, spec));
+            }
+            return accept(tenant, spec, id).compose(mine -> synced(ctx)
+                    .recover(err -> Future.failedFuture(kafkaUnavailable()))
+                    .map(readBack -> {
+                        JobState first = view.find(id, tenant).orElseThrow(() -> new IllegalStateException(
+                                "job " + id + " was acknowledged but is not on the log read back"));
+                        return first.request().equals(mine.request()) ? new Accepted(first, false) : replay(first, spec);
+                    }));
+        });
     }
 
     private static Accepted replay(JobState job, JobSpec spec) {
@@ -145,6 +190,7 @@ final class JobRoutes {
         return new Accepted(job, true);
     }
 
+    /** Writes the job record; the job is accepted exactly when Kafka acknowledges it. */
     private Future<JobState> accept(String tenant, JobSpec spec, String id) {
         long retryAfter = rateLimiter.acquire(tenant);
         if (retryAfter > 0) {
@@ -163,18 +209,36 @@ final class JobRoutes {
                 log.info("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),
                         job.sampler(), job.seed());
             }
-            // The answer describes the job as accepted (queued), even if a worker's job.started has been read meanwhile.
-            JobEvent queued = JobEvent.queued(job);
-            view.wrote(queued);
-            return JobState.next(null, queued);
+            // The answer describes the job as accepted (queued), whatever a fast worker has done since.
+            return JobState.withRecord(null, job);
         });
         inFlight.put(id, new Submission(tenant, accepted));
         accepted.onComplete(ar -> inFlight.remove(id));
         return accepted;
     }
 
-    private JobState find(RoutingContext ctx) {
-        String id = JobIds.parse(ctx.pathParam("id"));
+    /**
+     * Read barrier before answering for a job: the view then holds everything Kafka acknowledged before this
+     * request, from any gateway (read-your-writes, monotonic reads). While Kafka is away the view is used as it is.
+     */
+    private Future<Void> readable(RoutingContext ctx) {
+        return synced(ctx).recover(err -> {
+            log.debug("answering from the view as it is; the log could not be read to its end: {}", err.toString());
+            return Future.succeededFuture();
+        });
+    }
+
+    private Future<Void> synced(RoutingContext ctx) {
+        return Future.fromCompletionStage(logSync.get(), ctx.vertx().getOrCreateContext())
+                .timeout(SYNC_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private static ApiError kafkaUnavailable() {
+        return ApiError.unavailable("kafka_unavailable", "the job queue could not be read back in time; nothing is "
+                + "lost: retry with the same Idempotency-Key to learn the job's fate", 5);
+    }
+
+    private JobState find(RoutingContext ctx, String id) {
         return view.find(id, ctx.get(ApiKeys.TENANT)).orElseThrow(() -> ApiError.noSuchJob(id));
     }
 

@@ -10,11 +10,31 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * What the gateway knows about one job: the fold of its events. {@code request} is null only for a job
- * whose queued event this gateway never read (written by something other than a gateway).
+ * What the gateway knows about one job: its record from the jobs topic (the one durable fact that makes it
+ * accepted) folded with its events. {@code request} is null while only events have been read (the two topics
+ * are read side by side, so a fast worker's job.started can come first).
+ *
+ * <p>The rules every reader applies alike, so that all of them agree on each job's one outcome:
+ * the first record of an id on the jobs topic is the job (a later one is a duplicate from a racing gateway and
+ * is never run); a job.canceled counts only when no job.started came before it on the job's events partition
+ * (a worker that started first wins, and DELETE answers 409); nothing changes a terminal job; progress never
+ * goes backwards.
  */
 record JobState(String id, String tenant, JobStatus status, JobRequest request, Instant startedAt, Instant finishedAt,
                 Integer batchSize, JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error) {
+
+    /** The state once the job's record is read; {@code current} itself for a duplicate record. */
+    static JobState withRecord(JobState current, JobRequest record) {
+        if (current == null) {
+            return new JobState(record.id(), record.tenant(), JobStatus.QUEUED, record, null, null, null, null, null,
+                    null, null);
+        }
+        if (current.request != null || !current.tenant.equals(record.tenant())) {
+            return current;
+        }
+        return new JobState(current.id, current.tenant, current.status, record, current.startedAt, current.finishedAt,
+                current.batchSize, current.progress, current.timings, current.result, current.error);
+    }
 
     /** The state after {@code event}; {@code current} itself when the event changes nothing. */
     static JobState next(JobState current, JobEvent event) {
@@ -25,11 +45,6 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
 
     boolean unfinished() {
         return !status.terminal();
-    }
-
-    /** A job whose submission Kafka did not acknowledge in time: the client was answered 503. */
-    boolean notAccepted() {
-        return status == JobStatus.FAILED && error != null && JobSubmitter.NOT_ACCEPTED.equals(error.code());
     }
 
     /** The event that brought the job to its present state, rebuilt from the state (for replay to a reconnecting client). */
@@ -60,16 +75,30 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
             case QUEUED -> status == null
                     ? new JobState(id, tenant, JobStatus.QUEUED, event.job(), null, null, null, null, null, null, null)
                     : this;
-            case STARTED -> new JobState(id, tenant, JobStatus.RUNNING, request, event.at(), null, event.batchSize(),
-                    null, null, null, null);
-            case PROGRESS -> new JobState(id, tenant, JobStatus.RUNNING, request,
-                    startedAt != null ? startedAt : event.at(), null, batchSize, event.progress(), null, null, null);
+            case STARTED, RETRYING -> new JobState(id, tenant, JobStatus.RUNNING, request,
+                    startedAt != null ? startedAt : event.at(), null, event.batchSize(), null, null, null, null);
+            case PROGRESS -> isAhead(event.progress(), progress)
+                    ? new JobState(id, tenant, JobStatus.RUNNING, request, startedAt != null ? startedAt : event.at(), null,
+                            batchSize, event.progress(), null, null, null)
+                    : this;
             case SUCCEEDED -> new JobState(id, tenant, JobStatus.SUCCEEDED, request, startedAt, event.at(),
                     event.batchSize() != null ? event.batchSize() : batchSize, null, event.timings(), event.result(), null);
             case FAILED -> new JobState(id, tenant, JobStatus.FAILED, request, startedAt, event.at(), batchSize,
                     null, null, null, event.error());
-            case CANCELED -> new JobState(id, tenant, JobStatus.CANCELED, request, startedAt, event.at(), batchSize,
-                    null, null, null, null);
+            case CANCELED -> status == null || status == JobStatus.QUEUED
+                    ? new JobState(id, tenant, JobStatus.CANCELED, request, startedAt, event.at(), batchSize,
+                            null, null, null, null)
+                    : this; // a worker started the job first: the cancel came too late and the job runs to its end
         };
+    }
+
+    /** Progress moves forward through the engine's stages; a retried attempt does not repeat them to the client. */
+    private static boolean isAhead(JsonObject next, JsonObject current) {
+        return current == null || fraction(next) > fraction(current);
+    }
+
+    private static double fraction(JsonObject progress) {
+        int total = progress.getInteger("total", 1);
+        return total <= 0 ? 0 : progress.getInteger("done", 0) / (double) total;
     }
 }

@@ -1,6 +1,5 @@
 package dev.oneway.gateway;
 
-import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
@@ -15,11 +14,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Writes jobs and the gateway's own events to Kafka and answers only once Kafka has them durably. */
+/** Writes job records and the gateway's own events (cancellations) to Kafka and answers once Kafka has them durably. */
 final class JobSubmitter {
-
-    /** Error code of a job Kafka did not acknowledge in time; its client was answered 503. */
-    static final String NOT_ACCEPTED = "not_accepted";
 
     private static final Logger log = LoggerFactory.getLogger(JobSubmitter.class);
 
@@ -37,59 +33,41 @@ final class JobSubmitter {
     }
 
     /**
-     * The queued event goes first and the job second: a worker can only see a job whose queued event is
-     * already durable, so on the job's partition of the events topic queued always precedes started.
-     * When either write is not acknowledged in time the job is not accepted: a failed event marks it so,
-     * in case the queued event (or even the job) was written after all.
+     * The job's one write: its record on the jobs topic. Acknowledged (acks=all) means accepted, and everything
+     * else (the queued state, the WebSocket frame, a worker picking it up) is derived from that record. There is no
+     * second write that could be half done and nothing to withdraw. When Kafka does not acknowledge in time the
+     * client hears 503; the record may still land, so a client that must know retries with its Idempotency-Key.
      */
     Future<Void> submit(JobRequest job) {
-        boolean[] abandoned = {false};
-        return send(eventsTopic, job.id(), JobEvent.queued(job).toJson())
-                .compose(v -> abandoned[0]
-                        ? Future.<Void>failedFuture("queued event acknowledged after the deadline")
-                        : send(jobsTopic, job.id(), job.toJson()))
-                .timeout(deadlineMs, TimeUnit.MILLISECONDS)
-                .recover(err -> {
-                    abandoned[0] = true;
-                    try (JobLogContext ignored = JobLogContext.of(job)) {
-                        withdraw(job);
-                        return Future.failedFuture(kafkaUnavailable(err, "the job was not accepted"));
-                    }
-                });
+        return send(jobsTopic, job.id(), job.toJson()).recover(err -> {
+            try (JobLogContext ignored = JobLogContext.of(job)) {
+                return Future.failedFuture(kafkaUnavailable(err, "the job may not have been accepted"));
+            }
+        });
     }
 
     /** Publishes an event (a cancellation) and completes once Kafka has it. */
     Future<Void> publish(JobEvent event) {
-        return send(eventsTopic, event.id(), event.toJson())
-                .timeout(deadlineMs, TimeUnit.MILLISECONDS)
-                .recover(err -> {
-                    try (JobLogContext ignored = JobLogContext.of(event.id(), event.tenant())) {
-                        return Future.failedFuture(kafkaUnavailable(err, "nothing was changed"));
-                    }
-                });
+        return send(eventsTopic, event.id(), event.toJson()).recover(err -> {
+            try (JobLogContext ignored = JobLogContext.of(event.id(), event.tenant())) {
+                return Future.failedFuture(kafkaUnavailable(err, "nothing was changed"));
+            }
+        });
     }
 
     Future<Void> close() {
         return producer.close();
     }
 
-    private void withdraw(JobRequest job) {
-        ErrorInfo reason = new ErrorInfo(NOT_ACCEPTED,
-                "Kafka did not acknowledge the job within " + deadlineMs + " ms; it was not accepted");
-        send(eventsTopic, job.id(), JobEvent.failed(job, reason).toJson()).onFailure(err -> {
-            try (JobLogContext ignored = JobLogContext.of(job)) {
-                log.warn("could not mark unaccepted job {} as failed: {}", job.id(), err.toString());
-            }
-        });
-    }
-
     private Future<Void> send(String topic, String key, JsonObject value) {
-        return producer.send(KafkaProducerRecord.create(topic, key, value.encode())).mapEmpty();
+        return producer.send(KafkaProducerRecord.create(topic, key, value.encode()))
+                .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+                .mapEmpty();
     }
 
     private ApiError kafkaUnavailable(Throwable cause, String consequence) {
         log.warn("Kafka did not acknowledge a write within {} ms: {}", deadlineMs, cause.toString());
-        return ApiError.unavailable("kafka_unavailable",
-                "the job queue did not acknowledge the request in time; " + consequence + ", retry later", 5);
+        return ApiError.unavailable("kafka_unavailable", "the job queue did not acknowledge the request in time; "
+                + consequence + "; retry later (with the same Idempotency-Key to be safe)", 5);
     }
 }

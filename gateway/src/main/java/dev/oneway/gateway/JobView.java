@@ -1,33 +1,46 @@
 package dev.oneway.gateway;
 
 import dev.oneway.common.JobEvent;
-import java.util.ArrayList;
-import java.util.List;
+import dev.oneway.common.JobRequest;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 /**
- * Every job's latest state, folded from the events topic by {@link JobViewVerticle} and read by the
- * HTTP routes on another event loop, hence the concurrent maps of immutable states.
- *
- * <p>Events this gateway wrote itself are overlaid until the topic delivers them back, so a client
- * that was answered 202 (or 200 on cancel) reads its own write at once.
+ * Every job's latest state, folded from the jobs topic (a job exists once its record is there) and the events
+ * topic by {@link JobViewVerticle}'s follower thread, and read by the HTTP routes on the event loops, hence the
+ * concurrent map of immutable states. The routes call {@link JobViewVerticle#sync()} first when they need the
+ * view to include everything acknowledged so far (the view itself never guesses ahead of the log).
  */
 final class JobView {
 
     private final ConcurrentHashMap<String, JobState> jobs = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, List<JobEvent>> writtenNotYetRead = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> unfinishedByTenant = new ConcurrentHashMap<>();
     private volatile boolean caughtUp;
 
+    /** Folds a job record read from the jobs topic; the new state when it made a job exist, else null. */
+    JobState applyRecord(JobRequest record) {
+        JobState[] created = {null};
+        update(record.id(), current -> {
+            JobState next = JobState.withRecord(current, record);
+            if (current == null) {
+                created[0] = next;
+            }
+            return next;
+        });
+        return created[0];
+    }
+
     /** Folds one event read from the events topic; true when it changed the job (only those are fanned out). */
     boolean apply(JobEvent event) {
+        return update(event.id(), current -> JobState.next(current, event));
+    }
+
+    private boolean update(String id, UnaryOperator<JobState> change) {
         boolean[] changed = {false};
-        // The overlay is updated inside compute, under the job's lock, so it never races with wrote().
-        jobs.compute(event.id(), (id, current) -> {
-            writtenNotYetRead.computeIfPresent(id, (key, written) -> without(written, event));
-            JobState next = JobState.next(current, event);
+        jobs.compute(id, (key, current) -> {
+            JobState next = change.apply(current);
             if (next != current) {
                 changed[0] = true;
                 int delta = (next.unfinished() ? 1 : 0) - (current != null && current.unfinished() ? 1 : 0);
@@ -40,58 +53,20 @@ final class JobView {
         return changed[0];
     }
 
-    /** Remembers an event this gateway wrote and Kafka acknowledged; returns the job's state with it. */
-    JobState wrote(JobEvent event) {
-        jobs.compute(event.id(), (id, current) -> {
-            if (JobState.next(current, event) != current) { // else the topic has delivered it already
-                writtenNotYetRead.merge(id, List.of(event), JobView::concat);
-            }
-            return current;
-        });
-        return find(event.id(), event.tenant()).orElseThrow();
-    }
-
-    /** The job if it exists and belongs to {@code tenant}: another tenant's job looks exactly like a missing one. */
-    Optional<JobState> find(String id, String tenant) {
-        JobState state = withOwnWrites(id, jobs.get(id));
-        return state != null && state.tenant().equals(tenant) ? Optional.of(state) : Optional.empty();
-    }
-
     /**
-     * Queued or running jobs of a tenant. This gateway's writes not yet read back count as they will:
-     * an accepted job adds one at once, a cancellation frees its slot at once.
+     * The job if its record has been read and it belongs to {@code tenant}: another tenant's job looks exactly like
+     * a missing one, and so does a job known only from events (its record, which makes it exist, is still unread).
      */
+    Optional<JobState> find(String id, String tenant) {
+        JobState state = jobs.get(id);
+        return state != null && state.request() != null && state.tenant().equals(tenant)
+                ? Optional.of(state) : Optional.empty();
+    }
+
+    /** Queued or running jobs of a tenant, as far as the log has been read. */
     int unfinished(String tenant) {
-        AtomicInteger inTopic = unfinishedByTenant.get(tenant);
-        int count = inTopic == null ? 0 : inTopic.get();
-        for (String id : writtenNotYetRead.keySet()) {
-            JobState read = jobs.get(id);
-            JobState overlaid = withOwnWrites(id, read);
-            if (overlaid != null && overlaid.tenant().equals(tenant)) {
-                count += (overlaid.unfinished() ? 1 : 0) - (read != null && read.unfinished() ? 1 : 0);
-            }
-        }
-        return count;
-    }
-
-    private JobState withOwnWrites(String id, JobState read) {
-        JobState state = read;
-        for (JobEvent written : writtenNotYetRead.getOrDefault(id, List.of())) {
-            state = JobState.next(state, written);
-        }
-        return state;
-    }
-
-    private static List<JobEvent> without(List<JobEvent> written, JobEvent read) {
-        List<JobEvent> rest = new ArrayList<>(written);
-        rest.removeIf(w -> w.type() == read.type() && w.at().equals(read.at()));
-        return rest.isEmpty() ? null : List.copyOf(rest);
-    }
-
-    private static List<JobEvent> concat(List<JobEvent> a, List<JobEvent> b) {
-        List<JobEvent> all = new ArrayList<>(a);
-        all.addAll(b);
-        return List.copyOf(all);
+        AtomicInteger count = unfinishedByTenant.get(tenant);
+        return count == null ? 0 : count.get();
     }
 
     int size() {

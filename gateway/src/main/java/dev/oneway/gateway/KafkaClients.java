@@ -23,17 +23,12 @@ final class KafkaClients {
         String deadline = config.get(Setting.KAFKA_ACK_TIMEOUT_MS);
         Map<String, Object> p = KafkaSettings.producer(config, clientId);
         // Kafka gives up at the API's deadline instead of retrying for two minutes, so a job
-        // answered 503 is seldom written afterwards (and is marked not accepted when it is).
+        // answered 503 is seldom written afterwards (a retry with its Idempotency-Key finds it when it is).
         p.put("linger.ms", "0");
         p.put("request.timeout.ms", deadline);
         p.put("delivery.timeout.ms", deadline);
         p.put("max.block.ms", deadline);
         return asStrings(p);
-    }
-
-    /** Every gateway reads the whole events topic from the beginning to rebuild its view. */
-    static Map<String, String> viewConsumer(OnewayConfig config, String clientId) {
-        return asStrings(KafkaSettings.eventsReader(config, clientId));
     }
 
     private static Map<String, String> asStrings(Map<String, Object> settings) {
@@ -57,7 +52,7 @@ final class KafkaClients {
         return Future.fromCompletionStage(admin.listTopics().names().toCompletionStage(), context).compose(existing -> {
             List<NewTopic> missing = wanted.stream()
                     .filter(topic -> !existing.contains(topic))
-                    .map(topic -> new NewTopic(topic, partitions, Optional.empty()))
+                    .map(topic -> new NewTopic(topic, partitions, Optional.empty()).configs(Topics.configs(config, topic)))
                     .toList();
             return missing.isEmpty() ? Future.<Void>succeededFuture()
                     : Future.fromCompletionStage(admin.createTopics(missing).all().toCompletionStage(), context);

@@ -291,7 +291,7 @@ public final class OnewaySystem implements AutoCloseable {
                 }
                 if (kafka != null) {
                     for (String topic : Topics.all(config)) {
-                        kafka.createTopic(topic, config.getInt(Setting.JOBS_PARTITIONS));
+                        kafka.createTopic(topic, config.getInt(Setting.JOBS_PARTITIONS), Topics.configs(config, topic));
                     }
                 }
                 tiue = EngineLoader.load(config);

@@ -9,6 +9,7 @@ import dev.oneway.engine.ProgressListener;
 import dev.oneway.engine.Sampler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,9 +34,10 @@ final class BatchRunner {
         this.metrics = metrics;
     }
 
-    List<Outcome> run(List<JobRequest> jobs, ProgressListener progress) {
+    /** @param progress the listener for a run of these jobs (the batch, or one job run alone) */
+    List<Outcome> run(List<JobRequest> jobs, Function<List<JobRequest>, ProgressListener> progress) {
         try {
-            List<Outcome> outcomes = succeeded(jobs, engine.generate(requests(jobs), progress));
+            List<Outcome> outcomes = succeeded(jobs, engine.generate(requests(jobs), progress.apply(jobs)));
             metrics.engineBatch(jobs.size(), outcomes.get(0).image().timings());
             return outcomes;
         } catch (RuntimeException | OutOfMemoryError e) {

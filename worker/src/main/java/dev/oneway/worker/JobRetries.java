@@ -1,14 +1,18 @@
 package dev.oneway.worker;
 
 import dev.oneway.common.ErrorInfo;
+import dev.oneway.common.EventType;
+import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.producer.KafkaWriteStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -71,6 +75,32 @@ final class JobRetries {
     static ErrorInfo exhausted(int attempts, ErrorInfo last) {
         return new ErrorInfo(ATTEMPTS_EXHAUSTED, "the job failed " + attempts + " attempt" + (attempts == 1 ? "" : "s")
                 + " and was set aside; last error (" + last.code() + "): " + last.message());
+    }
+
+    /** Sets an unreadable record aside on the dead-letter topic exactly as it came (key and raw value). */
+    Future<Void> deadLetterRaw(ConsumerRecord<String, String> record, ErrorInfo error) {
+        List<Header> headers = List.of(
+                header(ATTEMPT_HEADER, String.valueOf(attemptOf(record))),
+                header(ERROR_CODE_HEADER, error.code()),
+                header(ERROR_MESSAGE_HEADER, error.message()));
+        return producer.send(new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers)).mapEmpty();
+    }
+
+    /** The job.failed event for an unreadable record, when its id and tenant can still be read; else null. */
+    static JobEvent failedEventFor(ConsumerRecord<String, String> record, ErrorInfo error) {
+        String id = record.key();
+        String tenant = null;
+        try {
+            JsonObject json = new JsonObject(record.value());
+            id = json.getValue("id") instanceof String s ? s : id;
+            tenant = json.getValue("tenant") instanceof String s ? s : null;
+        } catch (RuntimeException e) {
+            // not JSON at all: nobody can be told
+        }
+        if (id == null || tenant == null) {
+            return null;
+        }
+        return new JobEvent(EventType.FAILED, id, tenant, Instant.now(), null, null, null, null, null, error);
     }
 
     Future<Void> close() {

@@ -7,37 +7,67 @@ import java.util.TreeSet;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Which consumed offsets are still unfinished, per partition. Jobs of one partition finish out of order
- * (they may land in different batches), so the committable offset of a partition is its lowest unfinished
- * offset, or one past the highest consumed offset when all are finished. A commit therefore never passes a
- * job whose terminal event has not been acknowledged. Event-loop confined.
+ * Which consumed offsets are still unfinished, per partition and per assignment. Jobs of one partition finish
+ * out of order (they may land in different batches), so the committable offset of a partition is its lowest
+ * unfinished offset, or one past the highest consumed offset when all are finished: a commit never passes a job
+ * whose outcome is not on the log.
+ *
+ * <p>Every assignment of a partition is a new generation, and each consumed record is a {@link Delivery} of one
+ * generation. A finish from an earlier generation (a batch that was still running when its partition was revoked
+ * and then assigned again) is ignored: it cannot clear the entry of the copy the group redelivered.
+ * Event-loop confined.
  */
 final class OffsetTracker {
 
-    private final Map<TopicPartition, TreeSet<Long>> unfinished = new HashMap<>();
-    private final Map<TopicPartition, Long> nextToConsume = new HashMap<>();
-    private final Map<TopicPartition, Long> committed = new HashMap<>();
+    /** One consumed record of one assignment of its partition. */
+    record Delivery(TopicPartition partition, long offset, long generation) { }
 
-    void consumed(TopicPartition partition, long offset) {
-        unfinished.computeIfAbsent(partition, p -> new TreeSet<>()).add(offset);
-        nextToConsume.merge(partition, offset + 1, Math::max);
+    private static final class Assignment {
+        final long generation;
+        final TreeSet<Long> unfinished = new TreeSet<>();
+        long nextToConsume = -1;
+        long committed = -1;
+
+        Assignment(long generation) {
+            this.generation = generation;
+        }
     }
 
-    /** Marks a job finished; offsets of partitions this worker no longer owns are ignored. */
-    void finished(TopicPartition partition, long offset) {
-        TreeSet<Long> open = unfinished.get(partition);
-        if (open != null) {
-            open.remove(offset);
+    private final Map<TopicPartition, Assignment> owned = new HashMap<>();
+    private long generations;
+
+    /** The group gave us these partitions: each starts a new generation. */
+    void assigned(Collection<TopicPartition> partitions) {
+        partitions.forEach(p -> owned.put(p, new Assignment(++generations)));
+    }
+
+    /** A record was fetched; until it is {@link #finished} no commit passes it. */
+    Delivery consumed(TopicPartition partition, long offset) {
+        Assignment a = owned.computeIfAbsent(partition, p -> new Assignment(++generations));
+        a.unfinished.add(offset);
+        a.nextToConsume = Math.max(a.nextToConsume, offset + 1);
+        return new Delivery(partition, offset, a.generation);
+    }
+
+    /** Whether the delivery's partition is still ours in the same assignment; a job that is not is handed back. */
+    boolean owns(Delivery d) {
+        Assignment a = owned.get(d.partition());
+        return a != null && a.generation == d.generation();
+    }
+
+    /** The job's outcome is on the log; ignored for a delivery of an earlier assignment. */
+    void finished(Delivery d) {
+        if (owns(d)) {
+            owned.get(d.partition()).unfinished.remove(d.offset());
         }
     }
 
     /** The offsets to commit now: per partition, where a restarted consumer must resume, if that moved forward. */
     Map<TopicPartition, Long> committable() {
         Map<TopicPartition, Long> result = new HashMap<>();
-        nextToConsume.forEach((partition, next) -> {
-            TreeSet<Long> open = unfinished.get(partition);
-            long resumeAt = open == null || open.isEmpty() ? next : open.first();
-            if (resumeAt > committed.getOrDefault(partition, -1L)) {
+        owned.forEach((partition, a) -> {
+            long resumeAt = resumeAt(a);
+            if (resumeAt > a.committed) {
                 result.put(partition, resumeAt);
             }
         });
@@ -45,19 +75,34 @@ final class OffsetTracker {
     }
 
     void committed(Map<TopicPartition, Long> offsets) {
-        offsets.forEach((partition, offset) -> committed.merge(partition, offset, Math::max));
-    }
-
-    /** Forgets partitions taken away by a rebalance: their unfinished jobs will be redelivered to the new owner. */
-    void forget(Collection<TopicPartition> partitions) {
-        partitions.forEach(p -> {
-            unfinished.remove(p);
-            nextToConsume.remove(p);
-            committed.remove(p);
+        offsets.forEach((partition, offset) -> {
+            Assignment a = owned.get(partition);
+            if (a != null) {
+                a.committed = Math.max(a.committed, offset);
+            }
         });
     }
 
+    /**
+     * The group takes these partitions away: returns what must be committed for them before they go (everything
+     * finished so far), and forgets them. Jobs of theirs still running are handed back; the next owner runs them.
+     */
+    Map<TopicPartition, Long> revoke(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, Long> last = new HashMap<>();
+        for (TopicPartition p : partitions) {
+            Assignment a = owned.remove(p);
+            if (a != null && resumeAt(a) > a.committed) {
+                last.put(p, resumeAt(a));
+            }
+        }
+        return last;
+    }
+
+    private static long resumeAt(Assignment a) {
+        return a.unfinished.isEmpty() ? a.nextToConsume : a.unfinished.first();
+    }
+
     boolean hasUnfinished() {
-        return unfinished.values().stream().anyMatch(s -> !s.isEmpty());
+        return owned.values().stream().anyMatch(a -> !a.unfinished.isEmpty());
     }
 }

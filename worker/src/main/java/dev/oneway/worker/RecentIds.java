@@ -3,7 +3,7 @@ package dev.oneway.worker;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A set of job ids that forgets the oldest once full, so a long-lived worker's memory stays bounded. */
+/** A set of job ids that forgets the oldest once full, so a long-lived worker's memory stays bounded; thread-safe. */
 final class RecentIds {
 
     private final Map<String, Boolean> ids;
@@ -17,11 +17,11 @@ final class RecentIds {
         };
     }
 
-    void add(String id) {
+    synchronized void add(String id) {
         ids.put(id, Boolean.TRUE);
     }
 
-    boolean contains(String id) {
+    synchronized boolean contains(String id) {
         return ids.containsKey(id);
     }
 }

@@ -21,8 +21,15 @@ public final class Workers {
 
     public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine, int instances,
                                         WorkerMetrics metrics) {
-        return vertx.deployVerticle(() -> new JobConsumerVerticle(config, engine, nextWorkerId(), metrics),
-                new DeploymentOptions().setInstances(instances));
+        String stableId = config.get(Setting.WORKER_ID);
+        AtomicInteger instance = new AtomicInteger();
+        return vertx.deployVerticle(() -> {
+            int n = instance.incrementAndGet();
+            // A stable identity makes each instance a static group member that gets its partitions back on restart.
+            String groupInstanceId = stableId.isBlank() ? null : stableId + "-" + n;
+            String workerId = groupInstanceId != null ? groupInstanceId : nextWorkerId();
+            return new JobConsumerVerticle(config, engine, workerId, groupInstanceId, metrics);
+        }, new DeploymentOptions().setInstances(instances));
     }
 
     /** "host:pid/w3": unique per verticle across the worker fleet, readable in job timings. */

@@ -1,0 +1,210 @@
+package dev.oneway.worker;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's membership of the consumer group: a plain Kafka consumer on a thread of its own, which polls
+ * without pause (a long batch never looks like a dead consumer), hands records to the worker's context and
+ * carries out its commits and pauses.
+ *
+ * <p>Rebalances are synchronous, which is why this is not a Vert.x read stream: when the group takes partitions
+ * away, the consumer thread asks the worker (on its context) what is finished for them and commits exactly that
+ * before the partitions move, so the next owner neither redoes finished jobs nor skips unfinished ones.
+ */
+final class JobFeed implements ConsumerRebalanceListener {
+
+    /** The worker side, always called on the worker's context. */
+    interface Owner {
+        void assigned(Collection<TopicPartition> partitions);
+
+        /** Partitions are going: forget them and return the offsets to commit for them now. */
+        Map<TopicPartition, Long> revoked(Collection<TopicPartition> partitions);
+
+        void fetched(ConsumerRecords<String, String> records);
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobFeed.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+    private static final long HANDOVER_TIMEOUT_MS = 10_000;
+
+    private final KafkaConsumer<String, String> consumer;
+    private final String topic;
+    private final Context context;
+    private final Owner owner;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private volatile boolean running = true;
+    private volatile boolean wantPaused;
+    private boolean paused;
+
+    JobFeed(Map<String, Object> properties, String topic, Context context, Owner owner, String name) {
+        this.consumer = new KafkaConsumer<>(properties);
+        this.topic = topic;
+        this.context = context;
+        this.owner = owner;
+        this.thread = new Thread(this::run, name);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Commits offsets (the next record to read, per partition); completes when Kafka has them. */
+    Future<Void> commit(Map<TopicPartition, Long> offsets) {
+        Promise<Void> done = Promise.promise();
+        requests.add(() -> consumer.commitAsync(asMetadata(offsets), (committed, error) -> context.runOnContext(v -> {
+            if (error == null) {
+                done.complete();
+            } else {
+                done.fail(error);
+            }
+        })));
+        return done.future();
+    }
+
+    /** Stops fetching (a backlog is waiting) or fetches again; polling, and so membership, goes on either way. */
+    void pause(boolean pause) {
+        wantPaused = pause;
+    }
+
+    /**
+     * Commits what {@code finalOffsets} says on the consumer thread, then closes the consumer (a dynamic member
+     * leaves the group at once; a static one keeps its partitions until its session times out or it comes back).
+     */
+    Future<Void> close(Supplier<Map<TopicPartition, Long>> finalOffsets) {
+        Promise<Void> done = Promise.promise();
+        CompletableFuture<Map<TopicPartition, Long>> last = new CompletableFuture<>();
+        context.runOnContext(v -> last.complete(finalOffsets.get()));
+        requests.add(() -> {
+            running = false;
+            try {
+                Map<TopicPartition, Long> offsets = last.get(HANDOVER_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                if (!offsets.isEmpty()) {
+                    consumer.commitSync(asMetadata(offsets), Duration.ofSeconds(5));
+                }
+            } catch (Exception e) {
+                LOG.warn("Final commit failed; the jobs since the last commit will be redelivered: {}", e.toString());
+            }
+        });
+        consumer.wakeup();
+        closed.whenComplete((v, e) -> context.runOnContext(x -> done.complete()));
+        return done.future();
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(topic), this);
+            while (running) {
+                try {
+                    for (Runnable r; (r = requests.poll()) != null; ) {
+                        r.run();
+                    }
+                    if (!running) {
+                        break;
+                    }
+                    applyPause();
+                    ConsumerRecords<String, String> records = consumer.poll(POLL_TIMEOUT);
+                    if (!records.isEmpty()) {
+                        context.runOnContext(v -> owner.fetched(records));
+                    }
+                } catch (WakeupException e) {
+                    // a request or close is waiting
+                } catch (RuntimeException e) {
+                    LOG.warn("Polling {} failed, retrying: {}", topic, e.toString());
+                    sleep(500);
+                }
+            }
+        } finally {
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.warn("Closing the consumer failed: {}", e.toString());
+            }
+            closed.complete(null);
+        }
+    }
+
+    private void applyPause() {
+        boolean want = wantPaused;
+        if (want == paused) {
+            return;
+        }
+        if (want) {
+            consumer.pause(consumer.assignment());
+        } else {
+            consumer.resume(consumer.paused());
+        }
+        paused = want;
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        if (paused) {
+            consumer.pause(partitions); // new partitions wait with the rest until the backlog drains
+        }
+        Set<TopicPartition> copy = Set.copyOf(partitions);
+        context.runOnContext(v -> owner.assigned(copy));
+    }
+
+    /** On the consumer thread, before the partitions move: commit everything finished for them. */
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        Set<TopicPartition> copy = Set.copyOf(partitions);
+        CompletableFuture<Map<TopicPartition, Long>> finished = new CompletableFuture<>();
+        context.runOnContext(v -> finished.complete(owner.revoked(copy)));
+        try {
+            Map<TopicPartition, Long> offsets = finished.get(HANDOVER_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            if (!offsets.isEmpty()) {
+                consumer.commitSync(asMetadata(offsets), Duration.ofSeconds(5));
+            }
+        } catch (Exception e) {
+            LOG.warn("Commit on revocation of {} failed; its finished jobs may be redelivered: {}", copy, e.toString());
+        }
+    }
+
+    /** Taken away without a chance to commit (the session expired): the next owner redoes what was not committed. */
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        Set<TopicPartition> copy = Set.copyOf(partitions);
+        context.runOnContext(v -> owner.revoked(copy));
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> asMetadata(Map<TopicPartition, Long> offsets) {
+        Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+        offsets.forEach((p, o) -> m.put(p, new OffsetAndMetadata(o)));
+        return m;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
