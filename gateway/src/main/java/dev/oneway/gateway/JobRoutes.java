@@ -92,20 +92,20 @@ final class JobRoutes {
 
     void image(RoutingContext ctx) {
         String id = JobIds.parse(ctx.pathParam("id"));
-        readable(ctx).onSuccess(v -> {
+        readable(ctx).compose(v -> {
             JobState job = find(ctx, id);
-            switch (job.status()) {
-                case SUCCEEDED -> links.linkFor(job.result()).onSuccess(link -> ctx.response()
-                        .setStatusCode(302)
-                        .putHeader("Location", link.url())
-                        .putHeader("Cache-Control", "no-store")
-                        .end()).onFailure(ctx::fail);
+            return switch (job.status()) {
+                case SUCCEEDED -> links.linkFor(job.result());
                 case QUEUED, RUNNING -> throw new ApiError(409, "not_ready",
                         "job " + job.id() + " is " + job.status().wireName() + "; its image is not ready yet");
                 case FAILED, CANCELED -> throw ApiError.notFound(
                         "job " + job.id() + " is " + job.status().wireName() + "; it has no image");
-            }
-        }).onFailure(ctx::fail);
+            };
+        }).onSuccess(link -> ctx.response()
+                .setStatusCode(302)
+                .putHeader("Location", link.url())
+                .putHeader("Cache-Control", "no-store")
+                .end()).onFailure(ctx::fail);
     }
 
     /**
@@ -204,6 +204,7 @@ final class JobRoutes {
         }
         JobRequest job = rules.resolve(spec, id, tenant, Instant.now());
         Future<JobState> accepted = submitter.submit(job).map(v -> {
+            view.acceptedHere(job);
             metrics.accepted(tenant);
             try (JobLogContext ignored = JobLogContext.of(job)) {
                 log.info("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),

@@ -17,10 +17,20 @@ final class JobView {
 
     private final ConcurrentHashMap<String, JobState> jobs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> unfinishedByTenant = new ConcurrentHashMap<>();
+    /** Jobs this gateway got acknowledged whose records it has not read back yet: they count against the quota. */
+    private final ConcurrentHashMap<String, String> acceptedNotYetRead = new ConcurrentHashMap<>();
     private volatile boolean caughtUp;
+
+    /** A job this gateway just got acknowledged: counted as unfinished at once, until its record is read back. */
+    void acceptedHere(JobRequest job) {
+        if (!jobs.containsKey(job.id())) {
+            acceptedNotYetRead.put(job.id(), job.tenant());
+        }
+    }
 
     /** Folds a job record read from the jobs topic; the new state when it made a job exist, else null. */
     JobState applyRecord(JobRequest record) {
+        acceptedNotYetRead.remove(record.id());
         JobState[] created = {null};
         update(record.id(), current -> {
             JobState next = JobState.withRecord(current, record);
@@ -63,10 +73,11 @@ final class JobView {
                 ? Optional.of(state) : Optional.empty();
     }
 
-    /** Queued or running jobs of a tenant, as far as the log has been read. */
+    /** Queued or running jobs of a tenant, as far as the log has been read, plus those this gateway just accepted. */
     int unfinished(String tenant) {
         AtomicInteger count = unfinishedByTenant.get(tenant);
-        return count == null ? 0 : count.get();
+        long mine = acceptedNotYetRead.values().stream().filter(tenant::equals).count();
+        return (count == null ? 0 : count.get()) + (int) mine;
     }
 
     int size() {

@@ -34,7 +34,7 @@ class JobSubmissionTest {
     }
 
     @Test
-    void postingAJobAnswers202WithLocationAndTheJobIsOnTheJobsTopicWithItsQueuedEvent() {
+    void postingAJobAnswers202WithLocationAndTheJobRecordIsItsOneWrite() {
         TestGateway.Response response = gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a lighthouse at dusk"));
 
         assertEquals(202, response.status(), response.body());
@@ -59,12 +59,13 @@ class JobSubmissionTest {
         assertEquals("alpha", onTopic.tenant());
         assertEquals(job.getLong("seed"), onTopic.seed());
 
-        List<ConsumerRecord<String, String>> events =
-                gateway.readTopic(Setting.EVENTS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(id)));
-        JobEvent queued = JobEvent.fromJson(new JsonObject(
-                events.stream().filter(r -> r.key().equals(id)).findFirst().orElseThrow().value()));
-        assertEquals("job.queued", queued.type().wireName());
-        assertEquals(onTopic, queued.job());
+        assertEquals(1, jobs.stream().filter(r -> r.key().equals(id)).count(), "one record per job");
+        String marker = gateway.submit(ALPHA_KEY, "canceled, so that the events topic has a record to read up to");
+        assertEquals(200, gateway.delete("/v1/jobs/" + marker, ALPHA_KEY).status());
+        List<ConsumerRecord<String, String>> events = gateway.readTopic(Setting.EVENTS_TOPIC,
+                read -> read.stream().anyMatch(r -> r.key().equals(marker)));
+        assertTrue(events.stream().noneMatch(r -> r.key().equals(id)),
+                "acceptance writes nothing else: the queued state is derived from the record");
     }
 
     @Test
@@ -103,6 +104,46 @@ class JobSubmissionTest {
         List<ConsumerRecord<String, String>> jobs =
                 gateway.readTopic(Setting.JOBS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(marker)));
         assertEquals(1, jobs.stream().filter(r -> r.key().equals(id)).count());
+    }
+
+    @Test
+    void aKeyAnotherGatewayAcceptedFirstIsAnsweredWithThatJobHereAtOnce() {
+        String key = "elsewhere-" + UUID.randomUUID();
+        String id = JobIds.idempotent("alpha", key);
+        JobRequest first = new JobRequest(id, "alpha", "a teapot", 1234, 512, 512, 4, "tiue", java.time.Instant.now());
+        gateway.publishJob(first); // another gateway's write, which this one has not read yet
+
+        TestGateway.Response same = gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a teapot"),
+                Map.of("Idempotency-Key", key));
+        TestGateway.Response changed = gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a kettle"),
+                Map.of("Idempotency-Key", key));
+
+        assertEquals(202, same.status(), same.body());
+        assertEquals("true", same.headers().get("Idempotent-Replayed"));
+        assertEquals(id, same.json().getString("id"));
+        assertEquals(1234, same.json().getLong("seed"), "the job that runs is the first record's, seed included");
+        assertEquals(422, changed.status(), changed.body());
+        assertEquals("idempotency_key_reused", changed.errorCode());
+        String marker = gateway.submit(ALPHA_KEY, "submitted after both, to know the topic is read far enough");
+        List<ConsumerRecord<String, String>> jobs =
+                gateway.readTopic(Setting.JOBS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(marker)));
+        assertEquals(1, jobs.stream().filter(r -> r.key().equals(id)).count(), "no second record for the key");
+    }
+
+    @Test
+    void aSecondRecordOfAnIdNeverReplacesTheFirst() {
+        String key = "raced-" + UUID.randomUUID();
+        JsonObject body = new JsonObject().put("prompt", "a teapot").put("seed", 5);
+        String id = gateway.postJob(ALPHA_KEY, body, Map.of("Idempotency-Key", key)).json().getString("id");
+        // A gateway that lost the race wrote its own record after the first one.
+        gateway.publishJob(new JobRequest(id, "alpha", "a kettle", 6, 512, 512, 4, "tiue", java.time.Instant.now()));
+        String marker = gateway.submit(ALPHA_KEY, "after the duplicate");
+        gateway.awaitJob(marker, ALPHA_KEY, j -> true);
+
+        JsonObject job = gateway.get("/v1/jobs/" + id, ALPHA_KEY).json();
+        assertEquals("a teapot", job.getString("prompt"));
+        assertEquals(5, job.getLong("seed"));
+        assertEquals(202, gateway.postJob(ALPHA_KEY, body, Map.of("Idempotency-Key", key)).status());
     }
 
     @Test

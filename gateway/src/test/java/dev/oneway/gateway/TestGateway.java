@@ -223,6 +223,15 @@ final class TestGateway implements AutoCloseable {
         }
     }
 
+    /** Writes a job record as another gateway would (or a second one, as a racing gateway would). */
+    void publishJob(JobRequest job) {
+        try {
+            worker.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), job.id(), job.toJson().encode())).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Reads a topic from the beginning until {@code done} holds for what was read, or fails after 20 s. */
     List<ConsumerRecord<String, String>> readTopic(Setting topic, Predicate<List<ConsumerRecord<String, String>>> done) {
         Properties props = new Properties();

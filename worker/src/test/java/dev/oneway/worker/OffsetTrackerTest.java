@@ -1,7 +1,10 @@
 package dev.oneway.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.oneway.worker.OffsetTracker.Delivery;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -15,34 +18,56 @@ class OffsetTrackerTest {
     @Test
     void nothingIsCommittedWhileTheFirstJobIsUnfinished() {
         OffsetTracker t = new OffsetTracker();
-        t.consumed(P0, 10);
-        t.consumed(P0, 11);
-        t.consumed(P0, 12);
-        t.finished(P0, 11);
-        t.finished(P0, 12);
+        t.assigned(List.of(P0));
+        Delivery d10 = t.consumed(P0, 10);
+        Delivery d11 = t.consumed(P0, 11);
+        Delivery d12 = t.consumed(P0, 12);
+        t.finished(d11);
+        t.finished(d12);
         assertEquals(Map.of(P0, 10L), t.committable(), "resume at the unfinished job 10");
         t.committed(t.committable());
         assertEquals(Map.of(), t.committable(), "no commit that does not move forward");
-        t.finished(P0, 10);
+        t.finished(d10);
         assertEquals(Map.of(P0, 13L), t.committable());
     }
 
     @Test
     void partitionsAreTrackedIndependently() {
         OffsetTracker t = new OffsetTracker();
+        t.assigned(List.of(P0, P1));
         t.consumed(P0, 0);
-        t.consumed(P1, 5);
-        t.finished(P1, 5);
+        t.finished(t.consumed(P1, 5));
         assertEquals(Map.of(P0, 0L, P1, 6L), t.committable());
     }
 
     @Test
-    void aLostPartitionIsForgottenAndItsLateFinishesIgnored() {
+    void aRevokedPartitionHandsOverWhatIsFinishedAndIgnoresLateFinishes() {
         OffsetTracker t = new OffsetTracker();
+        t.assigned(List.of(P0, P1));
         t.consumed(P0, 3);
-        t.consumed(P1, 7);
-        t.forget(List.of(P1));
-        t.finished(P1, 7);
+        t.finished(t.consumed(P1, 6));
+        Delivery running = t.consumed(P1, 7);
+
+        assertEquals(Map.of(P1, 7L), t.revoke(List.of(P1)), "commit the finished job 6 before the partition goes");
+        assertFalse(t.owns(running));
+        t.finished(running);
         assertEquals(Map.of(P0, 3L), t.committable());
+    }
+
+    @Test
+    void aLateFinishFromAnEarlierAssignmentDoesNotClearTheRedeliveredCopy() {
+        OffsetTracker t = new OffsetTracker();
+        t.assigned(List.of(P0));
+        Delivery first = t.consumed(P0, 4);
+        t.revoke(List.of(P0));
+        t.assigned(List.of(P0));
+        Delivery again = t.consumed(P0, 4);
+
+        t.finished(first);
+
+        assertTrue(t.owns(again));
+        assertEquals(Map.of(P0, 4L), t.committable(), "the redelivered job 4 is still unfinished");
+        t.finished(again);
+        assertEquals(Map.of(P0, 5L), t.committable());
     }
 }
