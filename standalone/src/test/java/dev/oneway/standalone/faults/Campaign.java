@@ -41,7 +41,7 @@ final class Campaign implements AutoCloseable {
         /** The CI variant: one repetition, a couple of dozen jobs per fault. */
         static Plan ci() {
             // A killed worker's partitions move once its session expires: 10 s here, so the short run stays short.
-            return new Plan("ci", 1, 24, 6_000, 2_000, 20_000, 300, 60_000, 120_000, 10, 5, 12, 30,
+            return new Plan("ci", 1, 24, 6_000, 1_000, 20_000, 300, 60_000, 120_000, 10, 5, 12, 30,
                     Map.of(Setting.KAFKA_SESSION_TIMEOUT_MS, "10000"));
         }
 
@@ -61,6 +61,8 @@ final class Campaign implements AutoCloseable {
     static final String CANCEL_ON_B = "DELETE on B right after or while jobs start";
     static final String READ_ON_B = "GET on B right after A's 202, then alternating GETs";
 
+    /** Over how long the jobs submitted after a fault arrive. */
+    private static final long TAIL_MS = 3_000;
     private static final Pattern SUCCEEDED_LINE = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} succeeded");
 
     private final Plan plan;
@@ -276,11 +278,21 @@ final class Campaign implements AutoCloseable {
         AtomicInteger stop = new AtomicInteger();
         List<java.util.concurrent.Future<?>> running = new ArrayList<>();
         long start = System.currentTimeMillis();
+        // Three quarters of the jobs arrive around the fault; the last quarter once the part is back, so that the
+        // recovered system (a restarted worker included) has work to show it recovered.
+        int head = (int) Math.ceil(n * 0.75);
         for (int i = 0; i < n; i++) {
             TrackedJob j = jobs.get(i);
-            long at = start + spreadMs * i / n;
+            int index = i;
             running.add(users.submit(() -> {
-                Sleep.ms(Math.max(0, at - System.currentTimeMillis()));
+                if (index < head) {
+                    Sleep.ms(Math.max(0, start + spreadMs * index / head - System.currentTimeMillis()));
+                } else {
+                    while (clock.restoredAt == 0) {
+                        Sleep.ms(20);
+                    }
+                    Sleep.ms(Math.max(0, clock.restoredAt + TAIL_MS * (index - head) / (n - head) - System.currentTimeMillis()));
+                }
                 clock.started.incrementAndGet();
                 j.submit(http, j.firstGateway, plan.postPatienceMs());
                 j.postDone = true;
@@ -572,6 +584,9 @@ final class Campaign implements AutoCloseable {
             }
             o.add(Outcome.BACKWARD, j.backwardReads);
             o.add(Outcome.NOT_FOUND, j.notFoundAfterAccept > 0 ? 1 : 0);
+            if (j.backwardReads > 0 || j.notFoundAfterAccept > 0) {
+                o.example((j.backwardReads > 0 ? "backward read" : "GET 404 after 202") + ", reads " + j.reads + ": " + j.describe());
+            }
             if (audit.firstRecords(j.id) > 1) {
                 o.add(Outcome.SECOND_RECORDS, 1);
                 o.example(audit.firstRecords(j.id) + " job records without oneway-attempt: " + j.describe());

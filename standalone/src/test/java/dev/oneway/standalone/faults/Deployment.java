@@ -85,13 +85,20 @@ final class Deployment implements AutoCloseable {
 
     /** Starts everything and returns once every part answers ready. */
     void start() {
-        startS3();
+        Thread s3Start = new Thread(this::startS3, "faults-start-s3");
+        s3Start.start();
         startBroker();
+        try {
+            s3Start.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // Gateway A creates the topics (the broker creates none by itself); the workers wait for them meanwhile.
         startGateway(0);
-        awaitGatewayReady(0); // the first gateway creates the topics
-        startGateway(1);
         startWorker(0);
         startWorker(1);
+        awaitGatewayReady(0);
+        startGateway(1);
         awaitAllReady();
     }
 
@@ -247,6 +254,9 @@ final class Deployment implements AutoCloseable {
         p.put("share.coordinator.state.topic.replication.factor", "1");
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
+        // Topics come from the gateway with their partition counts; a worker's early metadata request must not
+        // create the jobs topic with one partition first.
+        p.put("auto.create.topics.enable", "false");
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "2");
@@ -262,6 +272,11 @@ final class Deployment implements AutoCloseable {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+        await("the Kafka broker's port " + brokerPort, broker, () -> {
+            try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), brokerPort)) {
+                return true;
+            }
+        });
         try (Admin admin = Admin.create(p)) {
             await("the Kafka broker at " + bootstrap(), broker, () -> {
                 try {

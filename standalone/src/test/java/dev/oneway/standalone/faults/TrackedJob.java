@@ -40,6 +40,8 @@ final class TrackedJob {
     volatile int backwardReads;
     volatile int notFoundAfterAccept;
     volatile int terminalChanges;
+    /** The user's reads in order, e.g. "B:404", "A:queued" (the first 40). */
+    final List<String> reads = new CopyOnWriteArrayList<>();
     private int maxRank = -1;
     private String lastSeen;
 
@@ -121,6 +123,10 @@ final class TrackedJob {
     /** One GET as the user does it: notes backward steps, 404s of an accepted job and terminal states. */
     synchronized Answer read(UserHttp http, int gateway) {
         Answer answer = http.get(gateway, apiKey, id);
+        if (reads.size() < 40) {
+            reads.add(Deployment.gatewayName(gateway) + ":" + (answer.status() == 200 ? answer.json().getString("status")
+                    : String.valueOf(answer.status())));
+        }
         if (answer.status() == 404) {
             notFoundAfterAccept++;
         } else if (answer.status() == 200) {
