@@ -12,13 +12,16 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 root="$(pwd)"
 
+in_process=()
 if [[ "${FAULTS_IN_PROCESS:-0}" == "1" ]]; then
+  rm -rf standalone/target/reliability
+  in_process=(-Dfaults.inProcessTable="$root/standalone/target/reliability/reliability.md")
   ./mvnw -B "$@" -pl standalone -am -Dtest=FaultToleranceTest -Dsurefire.failIfNoSpecifiedTests=false test \
     || echo "FaultToleranceTest failed; its table is appended as far as it got" >&2
 fi
 
 ./mvnw -B "$@" -pl standalone -am -Dtest=MultiProcessFaultTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dfaults.full=true -Dfaults.doc="$root/docs/reliability.md" test
+  -Dfaults.full=true -Dfaults.doc="$root/docs/reliability.md" "${in_process[@]}" test
 status=$?
 echo "docs/reliability.md rewritten; test exit status $status"
 exit $status

@@ -63,6 +63,8 @@ final class Campaign implements AutoCloseable {
 
     /** Over how long the jobs submitted after a fault arrive. */
     private static final long TAIL_MS = 3_000;
+    /** After a worker restart, long enough that the jobs outlast the group's rebalance and reach the restarted worker. */
+    private static final long RESTART_TAIL_MS = 10_000;
     private static final Pattern SUCCEEDED_LINE = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} succeeded");
 
     private final Plan plan;
@@ -144,7 +146,7 @@ final class Campaign implements AutoCloseable {
     // ---------------------------------------------------------------- faults
 
     private Outcome workerKill() {
-        return faultScenario(WORKER_KILL, plan.spreadMs(), false, clock -> {
+        return faultScenario(WORKER_KILL, plan.spreadMs(), RESTART_TAIL_MS, false, clock -> {
             clock.awaitStarted(0.3);
             clock.faultAt = System.currentTimeMillis();
             deployment.worker(0).kill();
@@ -157,7 +159,7 @@ final class Campaign implements AutoCloseable {
     }
 
     private Outcome brokerKill() {
-        return faultScenario(BROKER_KILL, plan.spreadMs(), false, clock -> {
+        return faultScenario(BROKER_KILL, plan.spreadMs(), TAIL_MS, false, clock -> {
             clock.awaitStarted(0.3);
             clock.faultAt = System.currentTimeMillis();
             deployment.killBroker();
@@ -168,7 +170,7 @@ final class Campaign implements AutoCloseable {
     }
 
     private Outcome gatewayKill() {
-        return faultScenario(GATEWAY_KILL, plan.burstMs(), true, clock -> {
+        return faultScenario(GATEWAY_KILL, plan.burstMs(), TAIL_MS, true, clock -> {
             clock.awaitStarted(0.5);
             clock.faultAt = System.currentTimeMillis();
             deployment.killGateway(0);
@@ -180,7 +182,7 @@ final class Campaign implements AutoCloseable {
     }
 
     private Outcome s3Down() {
-        return faultScenario(S3_DOWN, plan.spreadMs(), false, clock -> {
+        return faultScenario(S3_DOWN, plan.spreadMs(), TAIL_MS, false, clock -> {
             clock.awaitStarted(0.2);
             clock.faultAt = System.currentTimeMillis();
             deployment.killS3();
@@ -192,7 +194,7 @@ final class Campaign implements AutoCloseable {
 
     private Outcome workerSigterm() {
         Outcome[] extra = new Outcome[1];
-        Outcome outcome = faultScenario(WORKER_SIGTERM, plan.spreadMs(), false, clock -> {
+        Outcome outcome = faultScenario(WORKER_SIGTERM, plan.spreadMs(), TAIL_MS, false, clock -> {
             clock.awaitStarted(0.4);
             ChildProcess worker = deployment.worker(1);
             clock.faultAt = System.currentTimeMillis();
@@ -267,7 +269,7 @@ final class Campaign implements AutoCloseable {
      * Jobs spread over {@code spreadMs}, each POSTed first to A or B alternately (to A only when {@code allOnA}),
      * the fault running alongside; then the wait for every job to settle and the checks.
      */
-    private Outcome faultScenario(String name, long spreadMs, boolean allOnA, Consumer<Clock> fault) {
+    private Outcome faultScenario(String name, long spreadMs, long tailMs, boolean allOnA, Consumer<Clock> fault) {
         int n = plan.jobsPerFault();
         Clock clock = new Clock(n);
         List<TrackedJob> jobs = new ArrayList<>();
@@ -291,7 +293,7 @@ final class Campaign implements AutoCloseable {
                     while (clock.restoredAt == 0) {
                         Sleep.ms(20);
                     }
-                    Sleep.ms(Math.max(0, clock.restoredAt + TAIL_MS * (index - head) / (n - head) - System.currentTimeMillis()));
+                    Sleep.ms(Math.max(0, clock.restoredAt + tailMs * (index - head) / (n - head) - System.currentTimeMillis()));
                 }
                 clock.started.incrementAndGet();
                 j.submit(http, j.firstGateway, plan.postPatienceMs());

@@ -128,7 +128,10 @@ final class FaultReport {
                 .append("the fault (the part back) until every job of the scenario had settled.\n");
         if (inProcessTable != null && Files.isReadable(inProcessTable)) {
             try {
-                String table = Files.readString(inProcessTable).replaceFirst("^# [^\n]*\n", "");
+                String table = Files.readString(inProcessTable).replaceFirst("^# [^\n]*\n", "")
+                        // Its own command would write that table alone over this file.
+                        .replaceFirst("(?s)Regenerate with\\s*```bash.*?```\\s*",
+                                "It is appended here by `FAULTS_IN_PROCESS=1 tools/faults/run.sh`.\n\n");
                 md.append("\n## In-process fault tests (FaultToleranceTest)\n").append(table);
             } catch (IOException e) {
                 // leave it out

@@ -44,7 +44,7 @@ class MultiProcessFaultTest {
         String text = FaultReport.text(merged);
         System.out.println(text);
         String markdown = FaultReport.markdown(merged, plan.name(), plan.jobsPerFault(), plan.repetitions(), minutes,
-                Path.of("target", "reliability", "reliability.md"));
+                System.getProperty("faults.inProcessTable") == null ? null : Path.of(System.getProperty("faults.inProcessTable")));
         write(dir.resolve("reliability.md"), markdown);
         String doc = System.getProperty("faults.doc");
         if (doc != null && !doc.isBlank()) {
