@@ -31,6 +31,7 @@ public final class GatewayMain {
             } catch (Exception e) {
                 LOG.warn("Gateway did not stop cleanly: {}", e.toString());
             }
+            Shutdown.flushLogs();
         }, "oneway-gateway-shutdown"));
         try {
             // Awaited here, not in a callback: System.exit on an event loop would wait for the shutdown hook,

@@ -2,6 +2,7 @@ package dev.oneway.standalone;
 
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Shutdown;
 import dev.oneway.worker.EngineLoader;
 import java.nio.file.Path;
 import java.util.Map;
@@ -20,7 +21,10 @@ public final class Standalone {
                 .environment(System.getenv())
                 .dataDir(dataDir)
                 .start();
-        Runtime.getRuntime().addShutdownHook(new Thread(system::close, "oneway-standalone-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            system.close();
+            Shutdown.flushLogs();
+        }, "oneway-standalone-shutdown"));
         System.out.print(banner(system, dataDir));
     }
 

@@ -36,6 +36,7 @@ public final class WorkerMain {
             } catch (Exception e) {
                 LOG.warn("Worker did not stop cleanly: {}", e.toString());
             }
+            Shutdown.flushLogs();
         }, "oneway-worker-shutdown"));
         WorkerMetrics metrics = new WorkerMetrics();
         WorkerHttpServer http = new WorkerHttpServer(config, metrics);
