@@ -3,6 +3,11 @@ package dev.oneway.common;
 /** The kinds of job event, as they appear on the events topic and on the WebSocket ("job.succeeded"). */
 public enum EventType {
     QUEUED("job.queued", JobStatus.QUEUED),
+    /**
+     * A gateway's claim of an Idempotency-Key's job id, with the whole request: the first claim on the job's events
+     * partition decides which request the job is. Not a state (a claim alone is no job) and never sent to clients.
+     */
+    CLAIMED("job.claimed", JobStatus.QUEUED),
     STARTED("job.started", JobStatus.RUNNING),
     /** A job that had started before runs again (a redelivery, or the next attempt after a failure). */
     RETRYING("job.retrying", JobStatus.RUNNING),

@@ -8,8 +8,8 @@ import java.util.Objects;
  * One step in a job's life, as it travels on the events topic (key = job id). The gateway's view of
  * every job is the fold of these events; WebSocket clients receive them as they happen.
  *
- * <p>Optional parts by type: {@code job} on queued (the whole request; queued is never written to the topic,
- * gateways derive it from the job record), {@code batchSize} on started, retrying and succeeded, {@code progress}
+ * <p>Optional parts by type: {@code job} on queued and claimed (the whole request; queued is never written to
+ * the topic, gateways derive it from the job record), {@code batchSize} on started, retrying and succeeded, {@code progress}
  * on progress, {@code timings} and {@code result} on succeeded, {@code error} on failed and on retrying (what
  * the previous attempt ran into), {@code attempt} on retrying.
  */
@@ -30,6 +30,11 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
 
     public static JobEvent queued(JobRequest job) {
         return new JobEvent(EventType.QUEUED, job.id(), job.tenant(), job.createdAt(), job, null, null, null, null, null);
+    }
+
+    /** A gateway's claim of the id of a job with an Idempotency-Key (see {@link EventType#CLAIMED}). */
+    public static JobEvent claimed(JobRequest job) {
+        return new JobEvent(EventType.CLAIMED, job.id(), job.tenant(), job.createdAt(), job, null, null, null, null, null);
     }
 
     public static JobEvent started(JobRequest job, int batchSize) {

@@ -7,6 +7,7 @@ import dev.oneway.common.JobStatus;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
@@ -35,6 +36,8 @@ final class JobRoutes {
 
     /** How long a request waits for the view to read the log to its end. */
     private static final long SYNC_TIMEOUT_MS = 3000;
+    /** How often a gateway that lost a claim looks for the winner's record. */
+    private static final long RECORD_POLL_MS = 20;
 
     private final JobView view;
     private final Supplier<CompletableFuture<Void>> logSync;
@@ -44,6 +47,7 @@ final class JobRoutes {
     private final SubmissionRules rules;
     private final TenantRateLimiter rateLimiter;
     private final int maxUnfinishedPerTenant;
+    private final long ackTimeoutMs;
     /** Submissions waiting for Kafka, by job id: a repeated Idempotency-Key joins the one in flight. */
     private final Map<String, Submission> inFlight = new HashMap<>();
 
@@ -57,6 +61,7 @@ final class JobRoutes {
         this.metrics = metrics;
         this.rateLimiter = new TenantRateLimiter(config.getInt(Setting.JOBS_PER_MINUTE_PER_TENANT));
         this.maxUnfinishedPerTenant = config.getInt(Setting.MAX_UNFINISHED_JOBS_PER_TENANT);
+        this.ackTimeoutMs = config.getInt(Setting.KAFKA_ACK_TIMEOUT_MS);
     }
 
     /** Rejects other bodies before they are read. */
@@ -147,10 +152,11 @@ final class JobRoutes {
 
     /**
      * One Idempotency-Key is one job, whichever gateway each retry reaches. The job id is derived from the tenant
-     * and the key, and the first record of that id on the jobs topic is the job: after writing its own record, a
-     * gateway reads the log back and answers with whichever record came first (a replay, or 422 when the bodies
-     * differ). A gateway reads the log before writing too, so a second record is written only in a true race, and
-     * workers never run it.
+     * and the key. A gateway first writes a claim (job.claimed, with the whole request) on the job's events
+     * partition and reads the log back: the first claim of the id decides the job. Its author writes the one job
+     * record; any other gateway answers with that claim's job (a replay, or 422 when the bodies differ) once the
+     * record is there, and writes the record itself from the first claim only if its author never did (it crashed
+     * between claim and record). A claim alone is not a job: it holds no slot and is never run.
      */
     private Future<Accepted> acceptOnce(RoutingContext ctx, String tenant, JobSpec spec, String idempotencyKey) {
         rules.checkIdempotencyKey(idempotencyKey);
@@ -163,22 +169,47 @@ final class JobRoutes {
         if (pending != null) {
             return pending.accepted().map(job -> replay(job, spec));
         }
-        return synced(ctx).recover(err -> Future.failedFuture(kafkaUnavailable())).compose(read -> {
-            Optional<JobState> existing = view.find(id, tenant);
-            if (existing.isPresent()) {
-                return Future.succeededFuture(replay(existing.get(), spec));
+        JobRequest claim = admit(tenant, spec, id);
+        Promise<JobState> decided = Promise.promise();
+        inFlight.put(id, new Submission(tenant, decided.future()));
+        Future<Accepted> answer = submitter.publish(JobEvent.claimed(claim))
+                .compose(claimed -> readBack(ctx))
+                .compose(read -> {
+                    Optional<JobState> existing = view.find(id, tenant);
+                    if (existing.isPresent()) {
+                        return Future.succeededFuture(replay(existing.get(), spec));
+                    }
+                    JobRequest first = view.firstClaim(id).orElseThrow(() -> new IllegalStateException(
+                            "the claim of job " + id + " was acknowledged but is not on the log read back"));
+                    if (first.equals(claim)) {
+                        return write(claim).map(job -> new Accepted(job, false));
+                    }
+                    replay(JobState.withRecord(null, first), spec); // 422 now when the bodies differ
+                    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs);
+                    return awaitRecord(ctx, id, tenant, deadline)
+                            .compose(found -> found.isPresent()
+                                    ? Future.succeededFuture(replay(found.get(), spec))
+                                    : write(first).map(job -> new Accepted(job, true)));
+                });
+        answer.onComplete(ar -> {
+            inFlight.remove(id);
+            if (ar.succeeded()) {
+                decided.complete(ar.result().job());
+            } else {
+                decided.fail(ar.cause());
             }
-            Submission racing = inFlight.get(id);
-            if (racing != null) {
-                return racing.accepted().map(job -> replay(job, spec));
+        });
+        return answer;
+    }
+
+    /** Waits for another gateway's record of a claimed job, reading the log to its end each time. */
+    private Future<Optional<JobState>> awaitRecord(RoutingContext ctx, String id, String tenant, long deadlineNanos) {
+        return readBack(ctx).compose(read -> {
+            Optional<JobState> found = view.find(id, tenant);
+            if (found.isPresent() || System.nanoTime() > deadlineNanos) {
+                return Future.succeededFuture(found);
             }
-            return accept(tenant, spec, id).compose(mine -> synced(ctx)
-                    .recover(err -> Future.failedFuture(kafkaUnavailable()))
-                    .map(readBack -> {
-                        JobState first = view.find(id, tenant).orElseThrow(() -> new IllegalStateException(
-                                "job " + id + " was acknowledged but is not on the log read back"));
-                        return first.request().equals(mine.request()) ? new Accepted(first, false) : replay(first, spec);
-                    }));
+            return ctx.vertx().timer(RECORD_POLL_MS).compose(t -> awaitRecord(ctx, id, tenant, deadlineNanos));
         });
     }
 
@@ -190,8 +221,17 @@ final class JobRoutes {
         return new Accepted(job, true);
     }
 
-    /** Writes the job record; the job is accepted exactly when Kafka acknowledges it. */
+    /** A job without an Idempotency-Key: a random id, one write. */
     private Future<JobState> accept(String tenant, JobSpec spec, String id) {
+        JobRequest job = admit(tenant, spec, id);
+        Future<JobState> accepted = write(job);
+        inFlight.put(id, new Submission(tenant, accepted));
+        accepted.onComplete(ar -> inFlight.remove(id));
+        return accepted;
+    }
+
+    /** The tenant's rate and quota, then the job with every default resolved. */
+    private JobRequest admit(String tenant, JobSpec spec, String id) {
         long retryAfter = rateLimiter.acquire(tenant);
         if (retryAfter > 0) {
             throw ApiError.tooManyRequests("rate_limited", "too many submissions; retry in " + retryAfter + " s",
@@ -202,10 +242,14 @@ final class JobRoutes {
             throw ApiError.tooManyRequests("too_many_unfinished_jobs", "at most " + maxUnfinishedPerTenant
                     + " queued or running jobs per tenant; wait for some to finish", 5);
         }
-        JobRequest job = rules.resolve(spec, id, tenant, Instant.now());
-        Future<JobState> accepted = submitter.submit(job).map(v -> {
+        return rules.resolve(spec, id, tenant, Instant.now());
+    }
+
+    /** Writes the job record; the job is accepted exactly when Kafka acknowledges it. */
+    private Future<JobState> write(JobRequest job) {
+        return submitter.submit(job).map(v -> {
             view.acceptedHere(job);
-            metrics.accepted(tenant);
+            metrics.accepted(job.tenant());
             try (JobLogContext ignored = JobLogContext.of(job)) {
                 log.info("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),
                         job.sampler(), job.seed());
@@ -213,9 +257,11 @@ final class JobRoutes {
             // The answer describes the job as accepted (queued), whatever a fast worker has done since.
             return JobState.withRecord(null, job);
         });
-        inFlight.put(id, new Submission(tenant, accepted));
-        accepted.onComplete(ar -> inFlight.remove(id));
-        return accepted;
+    }
+
+    /** The read barrier where a decision depends on it: no answer at all is better than a guess. */
+    private Future<Void> readBack(RoutingContext ctx) {
+        return synced(ctx).recover(err -> Future.failedFuture(kafkaUnavailable()));
     }
 
     /**

@@ -72,6 +72,7 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
             return this;
         }
         return switch (event.type()) {
+            case CLAIMED -> this; // a claim decides which request a keyed job is; the record makes it exist
             case QUEUED -> status == null
                     ? new JobState(id, tenant, JobStatus.QUEUED, event.job(), null, null, null, null, null, null, null)
                     : this;

@@ -1,5 +1,6 @@
 package dev.oneway.gateway;
 
+import dev.oneway.common.EventType;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
 import java.util.Optional;
@@ -17,6 +18,7 @@ final class JobView {
 
     private final ConcurrentHashMap<String, JobState> jobs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> unfinishedByTenant = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, JobRequest> firstClaims = new ConcurrentHashMap<>();
     /** Jobs this gateway got acknowledged whose records it has not read back yet: they count against the quota. */
     private final ConcurrentHashMap<String, String> acceptedNotYetRead = new ConcurrentHashMap<>();
     private volatile boolean caughtUp;
@@ -44,7 +46,16 @@ final class JobView {
 
     /** Folds one event read from the events topic; true when it changed the job (only those are fanned out). */
     boolean apply(JobEvent event) {
+        if (event.type() == EventType.CLAIMED) {
+            firstClaims.putIfAbsent(event.id(), event.job());
+            return false;
+        }
         return update(event.id(), current -> JobState.next(current, event));
+    }
+
+    /** The request of the first claim of an Idempotency-Key's job id read from the log, which the job is. */
+    Optional<JobRequest> firstClaim(String id) {
+        return Optional.ofNullable(firstClaims.get(id));
     }
 
     private boolean update(String id, UnaryOperator<JobState> change) {

@@ -131,6 +131,29 @@ class JobSubmissionTest {
     }
 
     @Test
+    void aKeyClaimedByAGatewayThatDiedBeforeWritingTheRecordBecomesThatJobOnRetry() {
+        String key = "orphaned-" + UUID.randomUUID();
+        String id = JobIds.idempotent("alpha", key);
+        JobRequest claimed = new JobRequest(id, "alpha", "a teapot", 99, 512, 512, 4, "tiue", java.time.Instant.now());
+        gateway.publishEvent(JobEvent.claimed(claimed)); // and then that gateway was killed
+
+        TestGateway.Response changed = gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a kettle"),
+                Map.of("Idempotency-Key", key));
+        TestGateway.Response retry = gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a teapot"),
+                Map.of("Idempotency-Key", key));
+
+        assertEquals(422, changed.status(), "the key is bound to the first claim's body: " + changed.body());
+        assertEquals(202, retry.status(), retry.body());
+        assertEquals(id, retry.json().getString("id"));
+        assertEquals(99, retry.json().getLong("seed"), "the job is the first claim's request");
+        List<ConsumerRecord<String, String>> jobs =
+                gateway.readTopic(Setting.JOBS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(id)));
+        assertEquals(claimed, JobRequest.fromJson(new JsonObject(
+                jobs.stream().filter(r -> r.key().equals(id)).findFirst().orElseThrow().value())));
+        assertEquals("queued", gateway.get("/v1/jobs/" + id, ALPHA_KEY).json().getString("status"));
+    }
+
+    @Test
     void aSecondRecordOfAnIdNeverReplacesTheFirst() {
         String key = "raced-" + UUID.randomUUID();
         JsonObject body = new JsonObject().put("prompt", "a teapot").put("seed", 5);

@@ -88,7 +88,7 @@ final class JobEventWatch {
                 }
             }
             case SUCCEEDED, FAILED -> finished.add(id);
-            case QUEUED, PROGRESS -> { }
+            case QUEUED, CLAIMED, PROGRESS -> { }
         }
     }
 }

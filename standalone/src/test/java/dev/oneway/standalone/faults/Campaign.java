@@ -151,6 +151,7 @@ final class Campaign implements AutoCloseable {
             clock.faultAt = System.currentTimeMillis();
             deployment.worker(0).kill();
             Sleep.ms(10_000);
+            clock.restartedAt = System.currentTimeMillis();
             deployment.startWorker(0);
             clock.watchForFirstSuccess(deployment.worker(0));
             deployment.awaitWorkerReady(0);
@@ -221,6 +222,7 @@ final class Campaign implements AutoCloseable {
         volatile long scenarioStart = System.currentTimeMillis();
         volatile long faultAt;
         volatile long restoredAt;
+        volatile long restartedAt;
         volatile long restartedFirstSuccessAt;
         final Map<String, String> notes = new java.util.LinkedHashMap<>();
         private volatile Thread watcher;
@@ -323,6 +325,11 @@ final class Campaign implements AutoCloseable {
     private void measureRecovery(Outcome outcome, List<TrackedJob> jobs, Clock clock) {
         if (clock.restartedFirstSuccessAt > 0) {
             outcome.measure("kill -> restarted worker's first success (s)", (clock.restartedFirstSuccessAt - clock.faultAt) / 1000.0);
+            if (clock.restartedAt > 0) {
+                // Includes the new JVM's start and model load, before it rejoins the group under its old identity.
+                outcome.measure("restart -> restarted worker's first success (s)",
+                        (clock.restartedFirstSuccessAt - clock.restartedAt) / 1000.0);
+            }
         } else if (WORKER_KILL.equals(outcome.scenario)) {
             outcome.note("kill -> restarted worker's first success (s)", "none");
         }
