@@ -17,8 +17,18 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +73,8 @@ final class CompletionPipeline {
     private final BooleanSupplier stopping;
     private final RetryPolicy uploads;
     private final RetryPolicy kafka;
+    /** Outcome writes in flight (terminal events, requeues, dead letters), by partition of the job's record. */
+    private final Map<TopicPartition, Set<Future<Void>>> writing = new HashMap<>();
 
     CompletionPipeline(Vertx vertx, OnewayConfig config, String workerId, OffsetTracker offsets, JobEventWatch watch,
                        JobEventPublisher events, JobRetries retries, ImageStore store, WorkerExecutor storageExecutor,
@@ -105,6 +117,10 @@ final class CompletionPipeline {
                         offsets.finished(q.delivery());
                         return Future.succeededFuture();
                     }
+                    if (watch.isFinished(job.id())) {
+                        skip(q, "another copy of it (a redelivery, or its requeued attempt) has ended it meanwhile");
+                        return Future.succeededFuture();
+                    }
                     return outcome.error() != null ? failAttempt(q, outcome.error()) : store(q, outcome.image(), startedAt);
                 }, e -> handBack(q, "its start could not be written: " + e.getMessage()));
     }
@@ -137,6 +153,34 @@ final class CompletionPipeline {
                             record.partition(), record.offset(), e.toString());
                     return Future.succeededFuture();
                 });
+    }
+
+    /** Completes when the outcome writes in flight for these partitions are done, or after {@code maxWaitMs}. */
+    Future<Void> settled(Collection<TopicPartition> partitions, long maxWaitMs) {
+        List<Future<Void>> pending = new ArrayList<>();
+        partitions.forEach(p -> pending.addAll(writing.getOrDefault(p, Set.of())));
+        if (pending.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return Future.join(pending).<Void>mapEmpty().timeout(maxWaitMs, TimeUnit.MILLISECONDS)
+                .recover(e -> Future.succeededFuture());
+    }
+
+    /** An outcome write for the job; revocation waits for it (see {@link #settled}). */
+    private Future<Void> writeOutcome(QueuedJob q, String what, Supplier<Future<Void>> write) {
+        TopicPartition partition = q.delivery().partition();
+        Future<Void> written = kafka.run(what, write, stopping);
+        writing.computeIfAbsent(partition, p -> new HashSet<>()).add(written);
+        written.onComplete(ar -> {
+            Set<Future<Void>> set = writing.get(partition);
+            if (set != null) {
+                set.remove(written);
+                if (set.isEmpty()) {
+                    writing.remove(partition);
+                }
+            }
+        });
+        return written;
     }
 
     /** Skips a consumed job that needs no run: it has its outcome already, or it is a duplicate record of its id. */
@@ -173,7 +217,7 @@ final class CompletionPipeline {
         }
         if (retries.hasAttemptsLeft(q.attempt())) {
             LOG.warn("Worker {}: attempt {} of job {} failed ({}); queuing it again", workerId, q.attempt(), job.id(), error.code());
-            return kafka.run("requeue of job " + job.id(), () -> retries.requeue(job, q.attempt(), error), stopping)
+            return writeOutcome(q, "requeue of job " + job.id(), () -> retries.requeue(job, q.attempt(), error))
                     .onSuccess(v -> offsets.finished(q.delivery()))
                     .recover(e -> e instanceof RetryPolicy.NonRetriable
                             ? deadLetter(q, q.attempt(), error)
@@ -185,7 +229,7 @@ final class CompletionPipeline {
     private Future<Void> deadLetter(QueuedJob q, int attempts, ErrorInfo error) {
         JobRequest job = q.job();
         LOG.error("Worker {}: job {} failed {} attempt(s); dead-lettering it: {}", workerId, job.id(), attempts, error.message());
-        return kafka.run("dead-lettering of job " + job.id(), () -> retries.deadLetter(job, attempts, error), stopping)
+        return writeOutcome(q, "dead-lettering of job " + job.id(), () -> retries.deadLetter(job, attempts, error))
                 .compose(v -> finish(q, JobEvent.failed(job, JobRetries.exhausted(attempts, error))),
                         e -> handBack(q, "its dead letter was not written: " + e.getMessage()));
     }
@@ -198,7 +242,7 @@ final class CompletionPipeline {
         if (!offsets.owns(q.delivery())) {
             return handBack(q, "its partition was reassigned while it ran");
         }
-        return kafka.run(terminal.type().wireName() + " of job " + terminal.id(), () -> events.publish(terminal), stopping)
+        return writeOutcome(q, terminal.type().wireName() + " of job " + terminal.id(), () -> events.publish(terminal))
                 .onSuccess(v -> {
                     watch.markFinished(terminal.id());
                     offsets.finished(q.delivery());

@@ -45,6 +45,8 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
 
     private static final Logger LOG = LoggerFactory.getLogger(JobConsumerVerticle.class);
     private static final int REMEMBERED_RECORDS = 100_000;
+    /** How long a revocation waits for this worker's writes in flight (inside the group's rebalance timeout). */
+    private static final long REVOKE_SETTLE_MS = 5_000;
 
     private final OnewayConfig config;
     private final ImageEngine engine;
@@ -63,6 +65,11 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
     /** Per running job, the furthest progress told, so a retried run never moves it backwards. */
     private final Map<String, Double> progressTold = new HashMap<>();
     private final Set<Future<Void>> completing = new HashSet<>();
+    /**
+     * Jobs between their batch and their outcome here, with the copy that runs: a second copy (a requeue, a redelivery)
+     * is skipped while that one stands for the job, i.e. while its assignment is still ours.
+     */
+    private final Map<String, Delivery> runningIds = new HashMap<>();
 
     private JobFeed feed;
     private JobEventWatch watch;
@@ -175,13 +182,20 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
         LOG.info("Worker {} now consumes {}", workerId, partitions);
     }
 
+    /**
+     * Jobs waiting go back at once; terminal events and requeues already being written are let finish (briefly), so
+     * the commit that goes with the partitions covers them and the next owner does not run those jobs again.
+     */
     @Override
-    public Map<TopicPartition, Long> revoked(Collection<TopicPartition> partitions) {
+    public Future<Map<TopicPartition, Long>> revoked(Collection<TopicPartition> partitions) {
         List<QueuedJob> returned = batcher.removeIf(q -> partitions.contains(q.delivery().partition()));
-        Map<TopicPartition, Long> last = offsets.revoke(partitions);
-        LOG.info("Worker {} gives up {}; commits {}; {} waiting jobs go back to the group", workerId, partitions, last,
-                returned.size());
-        return last;
+        offsets.leaving(partitions);
+        return pipeline.settled(partitions, REVOKE_SETTLE_MS).map(v -> {
+            Map<TopicPartition, Long> last = offsets.revoke(partitions);
+            LOG.info("Worker {} gives up {}; commits {}; {} waiting jobs go back to the group", workerId, partitions,
+                    last, returned.size());
+            return last;
+        });
     }
 
     @Override
@@ -255,6 +269,8 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                 }
                 if (watch.isFinished(id)) {
                     pipeline.skip(q, watch.isCanceled(id) ? "canceled" : "already finished");
+                } else if (runningIds.containsKey(id) && offsets.owns(runningIds.get(id))) {
+                    pipeline.skip(q, "another copy of the job is running here; its outcome is the job's");
                 } else if (isDuplicate(q) || !ids.add(id)) {
                     pipeline.skip(q, "a second record of a job that already has one (gateways raced on its "
                             + "Idempotency-Key, or a redelivery); the first record is the job");
@@ -264,6 +280,7 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                         track(pipeline.reject(q, problem));
                     } else {
                         runnable.add(q);
+                        runningIds.put(id, q.delivery());
                     }
                 }
             }
@@ -312,7 +329,10 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                     for (int i = 0; i < runnable.size(); i++) {
                         QueuedJob q = runnable.get(i);
                         track(pipeline.complete(q, announced.get(i), outcomes.get(i), startedAt)
-                                .onComplete(ar -> progressTold.remove(q.job().id())));
+                                .onComplete(ar -> {
+                                    progressTold.remove(q.job().id());
+                                    runningIds.remove(q.job().id(), q.delivery());
+                                }));
                     }
                     return null;
                 });

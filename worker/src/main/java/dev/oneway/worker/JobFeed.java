@@ -37,8 +37,11 @@ final class JobFeed implements ConsumerRebalanceListener {
     interface Owner {
         void assigned(Collection<TopicPartition> partitions);
 
-        /** Partitions are going: forget them and return the offsets to commit for them now. */
-        Map<TopicPartition, Long> revoked(Collection<TopicPartition> partitions);
+        /**
+         * Partitions are going: let writes in flight for them finish, forget them, and return the offsets to commit
+         * for them now.
+         */
+        Future<Map<TopicPartition, Long>> revoked(Collection<TopicPartition> partitions);
 
         void fetched(ConsumerRecords<String, String> records);
     }
@@ -176,7 +179,13 @@ final class JobFeed implements ConsumerRebalanceListener {
         }
         Set<TopicPartition> copy = Set.copyOf(partitions);
         CompletableFuture<Map<TopicPartition, Long>> finished = new CompletableFuture<>();
-        context.runOnContext(v -> finished.complete(owner.revoked(copy)));
+        context.runOnContext(v -> owner.revoked(copy).onComplete(ar -> {
+            if (ar.succeeded()) {
+                finished.complete(ar.result());
+            } else {
+                finished.completeExceptionally(ar.cause());
+            }
+        }));
         try {
             Map<TopicPartition, Long> offsets = finished.get(HANDOVER_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             if (!offsets.isEmpty()) {

@@ -24,6 +24,8 @@ final class OffsetTracker {
 
     private static final class Assignment {
         final long generation;
+        /** The group is taking it away: writes in flight may still finish, nothing new starts. */
+        boolean leaving;
         final TreeSet<Long> unfinished = new TreeSet<>();
         long nextToConsume = -1;
         long committed = -1;
@@ -49,17 +51,31 @@ final class OffsetTracker {
         return new Delivery(partition, offset, a.generation);
     }
 
-    /** Whether the delivery's partition is still ours in the same assignment; a job that is not is handed back. */
+    /**
+     * Whether the delivery's partition is still ours in the same assignment and staying: a job that is not is handed
+     * back at its next step.
+     */
     boolean owns(Delivery d) {
         Assignment a = owned.get(d.partition());
-        return a != null && a.generation == d.generation();
+        return a != null && a.generation == d.generation() && !a.leaving;
     }
 
     /** The job's outcome is on the log; ignored for a delivery of an earlier assignment. */
     void finished(Delivery d) {
-        if (owns(d)) {
-            owned.get(d.partition()).unfinished.remove(d.offset());
+        Assignment a = owned.get(d.partition());
+        if (a != null && a.generation == d.generation()) {
+            a.unfinished.remove(d.offset());
         }
+    }
+
+    /** The group is taking these partitions away: their jobs start nothing new, while writes in flight finish. */
+    void leaving(Collection<TopicPartition> partitions) {
+        partitions.forEach(p -> {
+            Assignment a = owned.get(p);
+            if (a != null) {
+                a.leaving = true;
+            }
+        });
     }
 
     /** The offsets to commit now: per partition, where a restarted consumer must resume, if that moved forward. */

@@ -15,7 +15,6 @@ import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -65,14 +64,12 @@ class DeliveryStateMachineTest {
     }
 
     /**
-     * Fails today: a job can end twice. A failed attempt is requeued as a second record of the job; when the first
-     * record is redelivered (its write straddled a revoke, or it was not committed before a stop or a lost
-     * partition) both records run, and the batch-start check of the events log misses the other copy's terminal
-     * event while that is still being written. Shrunk example: jobs [1, 2]; assign(p1 to w1), fetch(w1, p1, up to 1),
-     * fetch(w1, p1, up to 1), run_batch(w1), run_batch(w1), fail(w1, job #1), revoke(p1), then drain: job j1.1 at
-     * offset 1 was requeued as offset 2, both run, two terminal events.
+     * Exactly one terminal event per job, as long as partitions move by revocation (a rebalance, a stop) rather than
+     * being lost (a session that expired while the worker was cut off, whose writes may still land afterwards). Three
+     * rules make it hold, each modelled from the worker: a revocation lets the outcome writes in flight for its
+     * partitions finish before committing; a copy of a job already running on the worker is skipped; and a job whose
+     * end another copy has written meanwhile stores nothing and writes nothing.
      */
-    @Disabled("a requeued job whose first record is redelivered can end twice; see the comment")
     @Property(tries = 600)
     void everyJobEndsExactlyOnce(@ForAll("scenarios") Scenario scenario) {
         Group group = run(scenario);
@@ -105,6 +102,15 @@ class DeliveryStateMachineTest {
 
     @Provide
     Arbitrary<Scenario> scenarios() {
+        return scenarios(1);
+    }
+
+    @Provide
+    Arbitrary<Scenario> scenariosWithoutLostPartitions() {
+        return scenarios(0);
+    }
+
+    private static Arbitrary<Scenario> scenarios(int loseWeight) {
         Arbitrary<Kind> kinds = Arbitraries.frequencyOf(
                 Tuple.of(6, Arbitraries.just(Kind.FETCH)),
                 Tuple.of(5, Arbitraries.just(Kind.RUN_BATCH)),
@@ -113,7 +119,7 @@ class DeliveryStateMachineTest {
                 Tuple.of(6, Arbitraries.just(Kind.LAND)),
                 Tuple.of(3, Arbitraries.just(Kind.COMMIT)),
                 Tuple.of(3, Arbitraries.just(Kind.REVOKE)),
-                Tuple.of(1, Arbitraries.just(Kind.LOSE)),
+                Tuple.of(loseWeight, Arbitraries.just(Kind.LOSE)),
                 Tuple.of(3, Arbitraries.just(Kind.ASSIGN)),
                 Tuple.of(1, Arbitraries.just(Kind.STOP)));
         Arbitrary<Step> steps = Combinators.combine(kinds, Arbitraries.integers().between(0, WORKERS - 1),
@@ -239,7 +245,7 @@ class DeliveryStateMachineTest {
                     outcome(q, Outcome.SKIPPED_ENDED);
                     w.offsets.finished(q.delivery());
                     w.holds.remove(q.delivery());
-                } else if (!ids.add(id)) {
+                } else if (runningHere(w, id) || !ids.add(id)) {
                     outcome(q, Outcome.SKIPPED_DUPLICATE);
                     w.offsets.finished(q.delivery());
                     w.holds.remove(q.delivery());
@@ -255,10 +261,33 @@ class DeliveryStateMachineTest {
          */
         void begin(Worker w, Queued q, boolean terminal) {
             w.completing.remove(q);
-            if (w.offsets.owns(q.delivery())) {
-                inTheAir.add(new Write(w, q, terminal));
-            } else {
+            if (!w.offsets.owns(q.delivery())) {
                 w.holds.remove(q.delivery()); // handed back
+            } else if (terminalEvents.contains(q.record().jobId())) {
+                outcome(q, Outcome.SKIPPED_ENDED); // another copy ended the job meanwhile
+                w.offsets.finished(q.delivery());
+                w.holds.remove(q.delivery());
+            } else {
+                inTheAir.add(new Write(w, q, terminal));
+            }
+        }
+
+        /**
+         * JobConsumerVerticle.runningIds: a copy between its batch and its outcome on this worker, in an assignment it
+         * still holds (a copy of an earlier assignment will be handed back, so it cannot stand for the job).
+         */
+        private boolean runningHere(Worker w, String id) {
+            return w.completing.stream().anyMatch(q -> q.record().jobId().equals(id) && w.offsets.owns(q.delivery()))
+                    || inTheAir.stream().anyMatch(x -> x.writer() == w && x.job().record().jobId().equals(id)
+                            && w.offsets.owns(x.job().delivery()));
+        }
+
+        /** The worker's writes in flight for a partition land before it lets the partition go (CompletionPipeline.settled). */
+        private void settle(Worker w, TopicPartition p) {
+            for (Write x : List.copyOf(inTheAir)) {
+                if (x.writer() == w && (p == null || x.job().delivery().partition().equals(p))) {
+                    land(x);
+                }
             }
         }
 
@@ -284,10 +313,14 @@ class DeliveryStateMachineTest {
 
         /** JobFeed.onPartitionsRevoked (commits what revoked() returns) or onPartitionsLost (commits nothing). */
         void revoke(TopicPartition p, boolean commit) {
-            Worker w = owner.remove(p);
+            Worker w = owner.get(p);
             if (w == null) {
                 return;
             }
+            if (commit) {
+                settle(w, p);
+            }
+            owner.remove(p);
             w.batcher.removeIf(q -> q.delivery().partition().equals(p));
             List<Delivery> held = heldInThisAssignment(w);
             Map<TopicPartition, Long> last = w.offsets.revoke(List.of(p));
@@ -314,6 +347,7 @@ class DeliveryStateMachineTest {
          * fresh process. Its jobs not finished are handed back; writes it already sent may still land.
          */
         void stop(Worker w) {
+            settle(w, null); // a graceful stop waits for its jobs' completions
             commit(w, w.offsets.committable());
             owner.values().removeIf(o -> o == w);
             workers[w.index] = new Worker(w.index);
