@@ -1,6 +1,7 @@
 package dev.oneway.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.oneway.common.EventType;
@@ -179,6 +180,10 @@ class JobConsumerVerticleTest {
         assertTrue(broken.error().message().contains("engine_error"), broken.error().message());
         assertTrue(broken.error().message().contains("simulated device fault"), broken.error().message());
         assertEquals(3, soloRuns.get(), "the broken job ran alone once per attempt, ONEWAY_MAX_ATTEMPTS times");
+        List<EventType> runs = byJob.get(jobs.get(1).id()).stream().map(JobEvent::type)
+                .filter(t -> t == EventType.STARTED || t == EventType.RETRYING).toList();
+        assertEquals(List.of(EventType.STARTED, EventType.RETRYING, EventType.RETRYING), runs,
+                "a retried attempt says job.retrying, not a second job.started");
         assertEquals(EventType.SUCCEEDED, last(byJob.get(jobs.get(0).id())).type());
         assertEquals(EventType.SUCCEEDED, last(byJob.get(jobs.get(2).id())).type());
         assertNoImage(jobs.get(1));
@@ -321,6 +326,59 @@ class JobConsumerVerticleTest {
         assertCommittedEverything();
     }
 
+    @Test
+    void anUnreadableRecordFailsItsJobAsInvalidAndIsDeadLetteredAsItCame() throws Exception {
+        String id = UUID.randomUUID().toString();
+        String noSeed = new JsonObject().put("id", id).put("tenant", "alpha").put("prompt", "a cat").encode();
+        String notJson = "{this is not json";
+        producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), id, noSeed)).get();
+        producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), "garbage", notJson)).get();
+
+        deployWorker(ImageEngine.of(tiny));
+
+        JobEvent failed = awaitEvent(id, EventType.FAILED);
+        assertEquals("invalid_job", failed.error().code());
+        assertEquals("alpha", failed.tenant());
+        List<ConsumerRecord<String, String>> dead = readDeadLetters(2);
+        assertEquals(List.of(noSeed, notJson).stream().sorted().toList(),
+                dead.stream().map(ConsumerRecord::value).sorted().toList(), "dead letters hold the raw records");
+        assertTrue(dead.stream().allMatch(r -> "invalid_job".equals(header(r, "oneway-error-code"))));
+        assertCommittedEverything();
+    }
+
+    @Test
+    void aCancelWrittenAfterAStartDoesNotCountAndTheJobRunsToItsEnd() throws Exception {
+        int side = tiny.defaults().sizeMultiple();
+        JobRequest job = job("alpha", "too late to cancel", 4, side, side);
+        submit(job);
+        // A worker (since gone) started it; a DELETE then came too late, and its gateway answered 409.
+        producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), job.id(),
+                JobEvent.started(job, 1).toJson().encode())).get();
+        producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), job.id(),
+                JobEvent.canceled(job.id(), "alpha").toJson().encode())).get();
+
+        deployWorker(ImageEngine.of(tiny));
+
+        JobEvent succeeded = awaitEvent(job.id(), EventType.SUCCEEDED);
+        assertNotNull(succeeded.result());
+        assertTrue(download(Topics.imageObjectKey("alpha", job.id())).length > 0);
+        assertCommittedEverything();
+    }
+
+    /** Reads the events topic until the job's event of this type arrives, and returns it; its other events are skipped. */
+    private JobEvent awaitEvent(String id, EventType type) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, String> r : events.poll(Duration.ofMillis(200))) {
+                JobEvent e = JobEvent.fromJson(new JsonObject(r.value()));
+                if (e.id().equals(id) && e.type() == type) {
+                    return e;
+                }
+            }
+        }
+        throw new AssertionError("no " + type + " event for job " + id);
+    }
+
     private void deployWorker(ImageEngine engine) throws Exception {
         deployment = await(Workers.deploy(vertx, config, engine, 1, new WorkerMetrics()));
     }
@@ -331,7 +389,6 @@ class JobConsumerVerticleTest {
 
     private void submit(JobRequest job) {
         try {
-            producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), job.id(), JobEvent.queued(job).toJson().encode())).get();
             producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), job.id(), job.toJson().encode())).get();
         } catch (Exception e) {
             throw new IllegalStateException(e);
