@@ -5,6 +5,7 @@ import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
+import dev.oneway.engine.EngineOptions;
 import dev.oneway.engine.ModelDefaults;
 import dev.oneway.engine.TiueEngine;
 import dev.oneway.gateway.GatewayVerticle;
@@ -294,7 +295,7 @@ public final class OnewaySystem implements AutoCloseable {
                         kafka.createTopic(topic, config.getInt(Setting.JOBS_PARTITIONS));
                     }
                 }
-                tiue = EngineLoader.load(config);
+                tiue = loadEngine(config);
                 ImageEngine engine = engineWrapper.apply(ImageEngine.of(tiue));
                 config = withModelLimits(config, engine.defaults());
                 vertx = Vertx.vertx();
@@ -323,6 +324,18 @@ public final class OnewaySystem implements AutoCloseable {
                 }
                 throw e;
             }
+        }
+
+        /**
+         * The model EngineLoader would load, without its log line about the tiny model: a person running the
+         * standalone reads that warning once, in the banner (Standalone), not also inside a JSON log line.
+         */
+        private static TiueEngine loadEngine(OnewayConfig config) {
+            Path dir = EngineLoader.modelDir(config);
+            TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE),
+                    config.batchInvariant()));
+            LOG.info("Loaded model {} from {}", engine.defaults().modelName(), dir);
+            return engine;
         }
 
         /**
