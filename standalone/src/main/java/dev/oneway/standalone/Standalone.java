@@ -39,8 +39,11 @@ public final class Standalone {
         b.append("  Health:     ").append(system.baseUrl()).append("/health/ready (gateway), ")
                 .append(system.workerBaseUrl()).append("/health/ready (worker)\n");
         b.append("  Model:      ").append(system.modelDefaults().modelName()).append(" (default ")
-                .append(system.modelDefaults().width()).append('x').append(system.modelDefaults().height()).append(", ")
-                .append(system.modelDefaults().steps()).append(" steps)\n");
+                .append(config.get(Setting.DEFAULT_WIDTH)).append('x').append(config.get(Setting.DEFAULT_HEIGHT)).append(", ")
+                .append(config.get(Setting.DEFAULT_STEPS)).append(" steps, sampler ").append(config.get(Setting.DEFAULT_SAMPLER))
+                .append(")\n");
+        b.append("  Limits:     width and height multiples of ").append(config.get(Setting.SIZE_MULTIPLE)).append(" up to ")
+                .append(config.get(Setting.MAX_SIDE)).append(", 1 to ").append(config.get(Setting.MAX_STEPS)).append(" steps\n");
         b.append("  Data:       ").append(dataDir).append('\n');
         for (Map.Entry<String, String> keyAndTenant : config.apiKeys().entrySet()) {
             b.append("  API key:    ").append(keyAndTenant.getKey()).append("  (tenant ").append(keyAndTenant.getValue()).append(")\n");
