@@ -46,7 +46,9 @@ public enum Setting {
     S3_UPLOAD_BACKOFF_MS("500", "Wait before the second upload try; each further wait doubles (at most 30 s)."),
     KAFKA_SESSION_TIMEOUT_MS("45000", "How long a worker may go silent before the group hands its partitions to another worker."),
     SHUTDOWN_GRACE_MS("30000", "On SIGTERM: how long a worker may finish its batch (else hands it back) and a gateway may drain, before exiting."),
-    DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects.");
+    DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects."),
+    EMBEDDED_KAFKA_PORT("9092", "Standalone only: port of the embedded Kafka broker on 127.0.0.1 (where the ONEWAY_KAFKA_BOOTSTRAP default points); 0 = any free port."),
+    EMBEDDED_S3_PORT("9000", "Standalone only: port of the embedded S3 server on 127.0.0.1 (where the ONEWAY_S3_ENDPOINT default points); 0 = any free port.");
 
     private final String defaultValue;
     private final String description;

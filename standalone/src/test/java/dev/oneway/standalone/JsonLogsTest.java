@@ -54,6 +54,8 @@ class JsonLogsTest {
         env.keySet().removeIf(name -> name.startsWith("ONEWAY_"));
         env.remove("TORCH_CPP_LOG_LEVEL"); // libtorch's log as a person gets it who never heard of the variable
         env.put("ONEWAY_HTTP_PORT", "0");
+        env.put("ONEWAY_EMBEDDED_KAFKA_PORT", "0"); // not the documented 9092 and 9000: tests run side by side
+        env.put("ONEWAY_EMBEDDED_S3_PORT", "0");
         env.put("ONEWAY_DATA_DIR", dataDir.toString());
         env.put("ONEWAY_API_KEYS", TENANT + ":" + KEY);
         builder.redirectErrorStream(true);
@@ -104,6 +106,11 @@ class JsonLogsTest {
             }
             List<String> banner = oneways.subList(bannerStart, bannerEnd + 1);
             assertTrue(banner.contains("Oneway is running."), "banner: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*Kafka:\\s+127\\.0\\.0\\.1:\\d+ .*")), "banner: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*S3:\\s+http://127\\.0\\.0\\.1:\\d+ .*secret key .*")),
+                    "the banner names the S3 endpoint and its credentials: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.trim().startsWith("kcat -b 127.0.0.1:")), "banner: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.contains(" aws --endpoint-url http://127.0.0.1:")), "banner: " + banner);
             for (int i = 0; i < oneways.size(); i++) {
                 if (i < bannerStart || i > bannerEnd) {
                     assertTrue(isJsonObject(oneways.get(i)), "line " + i + " is not a JSON object: " + oneways.get(i));
