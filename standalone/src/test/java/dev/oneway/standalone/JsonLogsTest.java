@@ -79,7 +79,8 @@ class JsonLogsTest {
                 assertTrue(accepted.getString("message").startsWith("job accepted"), accepted.encode());
                 assertEquals("INFO", accepted.getString("level"));
                 assertEquals(TENANT, accepted.getString("tenant"));
-                assertNotNull(accepted.getString("@timestamp"));
+                assertTrue(accepted.getString("@timestamp").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+                        "RFC 3339 with milliseconds, as in the API: " + accepted.getString("@timestamp"));
                 assertNotNull(accepted.getString("thread_name"));
                 JsonObject finished = onlyLog(output, id, "dev.oneway.worker.JobConsumerVerticle");
                 assertEquals("Job " + id + " succeeded", finished.getString("message"));

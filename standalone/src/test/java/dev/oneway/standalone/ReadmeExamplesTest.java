@@ -34,6 +34,7 @@ class ReadmeExamplesTest {
 
     static final Pattern BASH_BLOCK = Pattern.compile("```bash\\n(.*?)\\n```", Pattern.DOTALL);
     static final Pattern STATUS_LINE = Pattern.compile("(?m)^README-TEST-HTTP-STATUS (\\d{3})$");
+    static final String RFC_3339_MILLIS = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
     static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
     @TempDir
@@ -94,7 +95,13 @@ class ReadmeExamplesTest {
         for (String example : read) {
             Run run = run(example, firstId);
             assertEquals(200, run.status(), run.toString());
-            assertEquals("succeeded", new JsonObject(run.lastJsonLine()).getString("status"), run.toString());
+            JsonObject job = new JsonObject(run.lastJsonLine());
+            assertEquals("succeeded", job.getString("status"), run.toString());
+            // One timestamp format, whichever part of the system wrote the time.
+            for (String time : List.of(job.getString("createdAt"), job.getString("startedAt"), job.getString("finishedAt"),
+                    job.getJsonObject("result").getString("expiresAt"))) {
+                assertTrue(time.matches(RFC_3339_MILLIS), time + " in " + job.encode());
+            }
         }
         for (String example : image) {
             Run run = run(example, firstId);
