@@ -2,7 +2,6 @@ package dev.oneway.bench;
 
 import static dev.oneway.bench.Report.f;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -13,6 +12,7 @@ import dev.oneway.engine.ProgressListener;
 import dev.oneway.engine.Sampler;
 import dev.oneway.engine.StageTimings;
 import dev.oneway.engine.TiueEngine;
+import dev.oneway.engine.TorchRuntime;
 import dev.oneway.engine.model.ModelConfig;
 import dev.oneway.engine.nn.Conv2d;
 import dev.oneway.engine.tiny.RandomModels;
@@ -88,7 +88,7 @@ public final class EngineBench {
     // ---- thread settings ----
 
     private Section threadSection(int rounds) {
-        Engine.getEngine("PyTorch"); // loads the native library the thread count is read from
+        TorchRuntime.engine(); // loads the native library the thread count is read from
         int cores = Runtime.getRuntime().availableProcessors();
         record Setting(String name, Map<String, String> env, List<String> flags) { }
         List<Setting> settings = List.of(
@@ -287,7 +287,7 @@ public final class EngineBench {
         double convGflops;
         String convShape = "[1, 320, 64, 64] * [320, 320, 3, 3]";
         OpProfile.Result profile;
-        try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             Conv2d conv = new Conv2d(m.randomNormal(new Shape(320, 320, 3, 3)).muli(0.02f), m.zeros(new Shape(320)), 1, 1, true);
             NDArray x = m.randomNormal(new Shape(1, 320, 64, 64));
             double flops = 2.0 * 320 * 320 * 9 * 64 * 64;

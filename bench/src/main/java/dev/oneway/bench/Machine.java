@@ -1,6 +1,7 @@
 package dev.oneway.bench;
 
 import ai.djl.engine.Engine;
+import dev.oneway.engine.TorchRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ public final class Machine {
 
     /** The Markdown table that heads the report. */
     public static String describe(String loadBefore, String loadAfter, String started, String wallTime) {
-        Engine torch = Engine.getEngine("PyTorch"); // before JniUtils: it loads the native library
+        Engine torch = TorchRuntime.engine(); // before JniUtils: it loads the native library
         List<String[]> rows = List.of(
                 new String[] {"CPU", cpuModel()},
                 new String[] {"Cores visible to the JVM", Integer.toString(Runtime.getRuntime().availableProcessors())},

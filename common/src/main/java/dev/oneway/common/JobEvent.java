@@ -25,7 +25,7 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(tenant, "tenant");
-        Objects.requireNonNull(at, "at");
+        at = Timestamps.millis(Objects.requireNonNull(at, "at"));
     }
 
     public static JobEvent queued(JobRequest job) {
@@ -74,7 +74,7 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
                 .put("id", id)
                 .put("tenant", tenant)
                 .put("status", status().wireName())
-                .put("at", at.toString());
+                .put("at", Timestamps.format(at));
         if (job != null) {
             json.put("job", job.toJson());
         }
@@ -105,7 +105,7 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
                 EventType.fromWireName(json.getString("type")),
                 json.getString("id"),
                 json.getString("tenant"),
-                Instant.parse(json.getString("at")),
+                Timestamps.parse(json.getString("at")),
                 job == null ? null : JobRequest.fromJson(job),
                 json.getInteger("batchSize"),
                 json.getJsonObject("progress"),

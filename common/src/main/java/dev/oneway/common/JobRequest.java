@@ -16,7 +16,7 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(sampler, "sampler");
-        Objects.requireNonNull(createdAt, "createdAt");
+        createdAt = Timestamps.millis(Objects.requireNonNull(createdAt, "createdAt"));
     }
 
     /** Jobs with equal batch keys may share one engine batch. */
@@ -34,7 +34,7 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 .put("height", height)
                 .put("steps", steps)
                 .put("sampler", sampler)
-                .put("createdAt", createdAt.toString());
+                .put("createdAt", Timestamps.format(createdAt));
     }
 
     public static JobRequest fromJson(JsonObject json) {
@@ -47,6 +47,6 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 json.getInteger("height"),
                 json.getInteger("steps"),
                 json.getString("sampler"),
-                Instant.parse(json.getString("createdAt")));
+                Timestamps.parse(json.getString("createdAt")));
     }
 }

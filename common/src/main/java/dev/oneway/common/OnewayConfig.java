@@ -1,14 +1,20 @@
 package dev.oneway.common;
 
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one configuration reader: ONEWAY_* environment variables over documented defaults
  * ({@link Setting}). Tests and the standalone build one from a map of overrides.
  */
 public final class OnewayConfig {
+
+    /** Settings that are TCP ports, where 0 means any free port. */
+    private static final Set<Setting> PORTS = EnumSet.of(Setting.HTTP_PORT, Setting.WORKER_HTTP_PORT,
+            Setting.EMBEDDED_KAFKA_PORT, Setting.EMBEDDED_S3_PORT);
 
     private final Map<Setting, String> values;
 
@@ -95,7 +101,11 @@ public final class OnewayConfig {
         for (Setting s : Setting.values()) {
             if (isInteger(s.defaultValue())) {
                 int v = getInt(s);
-                if (v < 0 || (v == 0 && s != Setting.HTTP_PORT && s != Setting.WORKER_HTTP_PORT)) {
+                if (PORTS.contains(s)) {
+                    if (v > 65_535) {
+                        throw new IllegalArgumentException(s.envName() + " must be a port from 0 (any free port) to 65535, got " + v);
+                    }
+                } else if (v <= 0) {
                     throw new IllegalArgumentException(s.envName() + " must be positive, got " + v);
                 }
             }

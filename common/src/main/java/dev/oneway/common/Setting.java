@@ -30,12 +30,12 @@ public enum Setting {
     WORKER_INSTANCES("1", "Worker verticles per worker JVM (each consumes in the same group)."),
     WORKER_ID("", "Stable identity of a worker (e.g. its pod or host name): a static member of the consumer group, so a restarted worker takes its partitions straight back instead of waiting out the session timeout; empty = dynamic membership."),
     LOG_RETENTION_HOURS("168", "How long the jobs and events topics keep records when Oneway creates them; bounds what a starting gateway or worker replays."),
-    DEFAULT_WIDTH("512", "Width of a job that names none (the model's native size; SD1.5: 512)."),
-    DEFAULT_HEIGHT("512", "Height of a job that names none (the model's native size; SD1.5: 512)."),
+    DEFAULT_WIDTH("512", "Width of a job that names none (the model's native size; SD1.5: 512). The standalone uses its model's unless set: 64 for the quick start's tiny model."),
+    DEFAULT_HEIGHT("512", "Height of a job that names none (the model's native size; SD1.5: 512). The standalone uses its model's unless set: 64 for the quick start's tiny model."),
     DEFAULT_STEPS("4", "Steps K of a job that names none (Loopfree models are trained for 4)."),
     DEFAULT_SAMPLER("tiue", "Sampler of a job that names none: tiue or looped."),
-    SIZE_MULTIPLE("64", "Width and height must be multiples of this: 8 x 2^(UNet downsamplers), 64 for SD1.5."),
-    MAX_SIDE("1024", "Largest width or height a job may ask for."),
+    SIZE_MULTIPLE("64", "Width and height must be multiples of this: 8 x 2^(UNet downsamplers), 64 for SD1.5. The standalone uses its model's unless set: 16 for the tiny model."),
+    MAX_SIDE("1024", "Largest width or height a job may ask for. The standalone uses twice its model's native size unless set: 128 for the tiny model."),
     MAX_STEPS("50", "Most steps a job may ask for."),
     MAX_PROMPT_CHARS("2000", "Longest prompt the gateway accepts, in characters."),
     MAX_BODY_BYTES("65536", "Largest request body the gateway reads; larger answers 413."),
@@ -48,7 +48,9 @@ public enum Setting {
     S3_UPLOAD_BACKOFF_MS("500", "Wait before the second upload try; each further wait doubles (at most 30 s)."),
     KAFKA_SESSION_TIMEOUT_MS("45000", "How long a worker may go silent before the group hands its partitions to another worker."),
     SHUTDOWN_GRACE_MS("30000", "On SIGTERM: how long a worker may finish its batch (else hands it back) and a gateway may drain, before exiting."),
-    DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects.");
+    DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects."),
+    EMBEDDED_KAFKA_PORT("9092", "Standalone only: port of the embedded Kafka broker on 127.0.0.1 (where the ONEWAY_KAFKA_BOOTSTRAP default points); 0 = any free port."),
+    EMBEDDED_S3_PORT("9000", "Standalone only: port of the embedded S3 server on 127.0.0.1 (where the ONEWAY_S3_ENDPOINT default points); 0 = any free port.");
 
     private final String defaultValue;
     private final String description;

@@ -64,7 +64,7 @@ public final class TiueEngine implements AutoCloseable {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true"); // weights are local; DJL must not try to download
         }
-        Engine engine = Engine.getEngine("PyTorch");
+        Engine engine = TorchRuntime.engine();
         boolean gpu = switch (options.device()) {
             case "gpu" -> {
                 if (engine.getGpuCount() == 0) {

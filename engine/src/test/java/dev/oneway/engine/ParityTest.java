@@ -47,7 +47,7 @@ class ParityTest {
 
     @BeforeAll
     void start() {
-        manager = NDManager.newBaseManager();
+        manager = TorchRuntime.engine().newBaseManager();
     }
 
     @AfterAll

@@ -122,6 +122,19 @@ final class ApiDocument {
                 .put("maximum", config.getInt(Setting.MAX_STEPS))
                 .put("default", config.getInt(Setting.DEFAULT_STEPS));
         fields.getJsonObject("sampler").put("default", config.get(Setting.DEFAULT_SAMPLER));
+        // The example job asks for the default size and steps, so it stays within the limits above.
+        document.getJsonObject("paths").getJsonObject("/v1/jobs").getJsonObject("post").getJsonObject("requestBody")
+                .getJsonObject("content").getJsonObject("application/json").getJsonObject("example")
+                .put("width", config.getInt(Setting.DEFAULT_WIDTH))
+                .put("height", config.getInt(Setting.DEFAULT_HEIGHT))
+                .put("steps", config.getInt(Setting.DEFAULT_STEPS))
+                .put("sampler", config.get(Setting.DEFAULT_SAMPLER));
+        // Generated clients start from this URL. With ONEWAY_HTTP_PORT=0 (tests) the port is chosen later, and the
+        // document keeps its own default (Vert.x's contract reader wants an absolute URL).
+        int port = config.getInt(Setting.HTTP_PORT);
+        if (port != 0) {
+            document.getJsonArray("servers").getJsonObject(0).put("url", "http://localhost:" + port);
+        }
         return document;
     }
 

@@ -3,6 +3,7 @@ package dev.oneway.gateway;
 import dev.oneway.common.ImageResult;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
+import dev.oneway.common.Timestamps;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
@@ -55,14 +56,14 @@ final class PublicJson {
                 .put("height", job.height())
                 .put("steps", job.steps())
                 .put("sampler", job.sampler())
-                .put("createdAt", job.createdAt().toString());
+                .put("createdAt", Timestamps.format(job.createdAt()));
     }
 
     /** Without a link (presigning failed) the client still learns the image exists and can GET the job for one. */
     private static JsonObject result(ImageResult image, ImageLinks.ImageLink link) {
         JsonObject json = new JsonObject();
         if (link != null) {
-            json.put("url", link.url()).put("expiresAt", link.expiresAt().toString());
+            json.put("url", link.url()).put("expiresAt", Timestamps.format(link.expiresAt()));
         }
         return json.put("contentType", image.contentType())
                 .put("width", image.width())
@@ -72,7 +73,7 @@ final class PublicJson {
 
     private static void putIfPresent(JsonObject json, String field, Object value) {
         if (value != null) {
-            json.put(field, value instanceof Instant at ? at.toString() : value);
+            json.put(field, value instanceof Instant at ? Timestamps.format(at) : value);
         }
     }
 }

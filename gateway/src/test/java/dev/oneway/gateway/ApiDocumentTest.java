@@ -57,10 +57,18 @@ class ApiDocumentTest {
     }
 
     @Test
+    void theDocumentNamesItsServerAndLicenseForClientGenerators() {
+        JsonObject document = served(gateway);
+
+        // ONEWAY_HTTP_PORT=0 here: the port is chosen after the document is made, which keeps its default URL.
+        // (ReadmeExamplesTest sees the standalone's document name the standalone's own URL.)
+        assertEquals("http://localhost:8080", document.getJsonArray("servers").getJsonObject(0).getString("url"));
+        assertEquals("Apache-2.0", document.getJsonObject("info").getJsonObject("license").getString("identifier"));
+    }
+
+    @Test
     void theDocumentsExampleJobIsAccepted() {
-        JsonObject example = served(gateway).getJsonObject("paths").getJsonObject("/v1/jobs").getJsonObject("post")
-                .getJsonObject("requestBody").getJsonObject("content").getJsonObject("application/json")
-                .getJsonObject("example");
+        JsonObject example = exampleJob(gateway);
 
         TestGateway.Response response = gateway.postJob(ALPHA_KEY, example);
 
@@ -91,6 +99,12 @@ class ApiDocumentTest {
             TestGateway.Response tooManySteps = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("steps", 9));
             assertEquals("steps must be from 1 to 8, got 9", tooManySteps.errorMessage());
 
+            JsonObject example = exampleJob(small);
+            assertEquals(128, example.getInteger("width"));
+            assertEquals(96, example.getInteger("height"));
+            TestGateway.Response exampleAnswer = small.postJob(ALPHA_KEY, example);
+            assertEquals(202, exampleAnswer.status(), "the document's example is within its limits: " + exampleAnswer.body());
+
             TestGateway.Response accepted = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 96));
             assertEquals(202, accepted.status(), accepted.body());
             assertEquals(96, accepted.json().getInteger("width"));
@@ -118,6 +132,12 @@ class ApiDocumentTest {
             route.methods().forEach(method -> routes.add(method.name() + " " + path));
         }
         return routes;
+    }
+
+    private static JsonObject exampleJob(TestGateway gateway) {
+        return served(gateway).getJsonObject("paths").getJsonObject("/v1/jobs").getJsonObject("post")
+                .getJsonObject("requestBody").getJsonObject("content").getJsonObject("application/json")
+                .getJsonObject("example");
     }
 
     private static JsonObject served(TestGateway gateway) {

@@ -5,6 +5,7 @@ import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
+import dev.oneway.engine.EngineOptions;
 import dev.oneway.engine.ModelDefaults;
 import dev.oneway.engine.TiueEngine;
 import dev.oneway.gateway.GatewayVerticle;
@@ -18,9 +19,11 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -203,6 +206,13 @@ public final class OnewaySystem implements AutoCloseable {
         }
     }
 
+    /** A port the system needs is in use by another process; the message names the setting to change. */
+    public static final class PortTakenException extends IllegalStateException {
+        PortTakenException(String message) {
+            super(message);
+        }
+    }
+
     /** What to start. Settings come from an environment map (ONEWAY_* names) plus explicit overrides. */
     public static final class Builder {
         private final Map<String, String> settings = new HashMap<>();
@@ -276,17 +286,32 @@ public final class OnewaySystem implements AutoCloseable {
                 // One JVM needs no well-known worker port; a free one keeps 8081 out of the way.
                 config = config.with(Setting.WORKER_HTTP_PORT, 0);
             }
+            // Free ports unless named: tests and benchmarks run side by side. Standalone names the documented ones.
+            for (Setting port : List.of(Setting.EMBEDDED_KAFKA_PORT, Setting.EMBEDDED_S3_PORT)) {
+                if (!settings.containsKey(port.envName())) {
+                    config = config.with(port, 0);
+                }
+            }
+            requireFree(config, Setting.HTTP_PORT, "the gateway");
+            requireFree(config, Setting.WORKER_HTTP_PORT, "the worker's health and metrics server");
+            if (embeddedKafka) {
+                requireFree(config, Setting.EMBEDDED_KAFKA_PORT, "the embedded Kafka broker");
+            }
+            if (embeddedS3) {
+                requireFree(config, Setting.EMBEDDED_S3_PORT, "the embedded S3 server");
+            }
             EmbeddedKafka kafka = null;
             EmbeddedS3 s3 = null;
             TiueEngine tiue = null;
             Vertx vertx = null;
             try {
                 if (embeddedKafka) {
-                    kafka = new EmbeddedKafka(data).start();
+                    kafka = new EmbeddedKafka(data, config.getInt(Setting.EMBEDDED_KAFKA_PORT), 0).start();
                     config = config.with(Setting.KAFKA_BOOTSTRAP, kafka.bootstrapServers());
                 }
                 if (embeddedS3) {
-                    s3 = new EmbeddedS3(data, config.get(Setting.S3_ACCESS_KEY), config.get(Setting.S3_SECRET_KEY)).start();
+                    s3 = new EmbeddedS3(data, config.get(Setting.S3_ACCESS_KEY), config.get(Setting.S3_SECRET_KEY),
+                            config.getInt(Setting.EMBEDDED_S3_PORT)).start();
                     config = config.with(Setting.S3_ENDPOINT, s3.endpoint());
                 }
                 if (kafka != null) {
@@ -294,7 +319,7 @@ public final class OnewaySystem implements AutoCloseable {
                         kafka.createTopic(topic, config.getInt(Setting.JOBS_PARTITIONS), Topics.configs(config, topic));
                     }
                 }
-                tiue = EngineLoader.load(config);
+                tiue = loadEngine(config);
                 ImageEngine engine = engineWrapper.apply(ImageEngine.of(tiue));
                 config = withModelLimits(config, engine.defaults());
                 vertx = Vertx.vertx();
@@ -326,6 +351,18 @@ public final class OnewaySystem implements AutoCloseable {
         }
 
         /**
+         * The model EngineLoader would load, without its log line about the tiny model: a person running the
+         * standalone reads that warning once, in the banner (Standalone), not also inside a JSON log line.
+         */
+        private static TiueEngine loadEngine(OnewayConfig config) {
+            Path dir = EngineLoader.modelDir(config);
+            TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE),
+                    config.batchInvariant()));
+            LOG.info("Loaded model {} from {}", engine.defaults().modelName(), dir);
+            return engine;
+        }
+
+        /**
          * The gateway validates and fills in jobs from settings (it runs without a model in production). Here the
          * model is at hand, so its own defaults and limits apply wherever the settings do not name them.
          */
@@ -344,6 +381,21 @@ public final class OnewaySystem implements AutoCloseable {
                 }
             }
             return config;
+        }
+
+        /** Refuses to start, naming the setting, when a chosen port is taken (0 = any free port, never taken). */
+        private static void requireFree(OnewayConfig config, Setting port, String what) {
+            int number = config.getInt(port);
+            if (number == 0) {
+                return;
+            }
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), number), 1);
+            } catch (IOException e) {
+                throw new PortTakenException(port.envName() + "=" + number + ": port " + number + " is in use, so "
+                        + what + " cannot listen there (another Oneway, Kafka or MinIO?). Stop that process, or set "
+                        + port.envName() + " to a free port (0 = any free port).");
+            }
         }
 
         private static int freePort() {

@@ -3,6 +3,7 @@ package dev.oneway.standalone;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Shutdown;
+import dev.oneway.common.Topics;
 import dev.oneway.worker.EngineLoader;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,10 +18,21 @@ public final class Standalone {
     public static void main(String[] args) {
         OnewayConfig env = OnewayConfig.fromEnv();
         Path dataDir = Path.of(env.get(Setting.DATA_DIR)).toAbsolutePath().normalize();
-        OnewaySystem system = OnewaySystem.builder()
-                .environment(System.getenv())
-                .dataDir(dataDir)
-                .start();
+        OnewaySystem system;
+        try {
+            system = OnewaySystem.builder()
+                    .environment(System.getenv())
+                    // The documented ports (or the ONEWAY_EMBEDDED_*_PORT given), so that tools, scripts and presigned
+                    // URLs find Kafka and S3 in the same place after every restart. The builder alone picks free ports.
+                    .set(Setting.EMBEDDED_KAFKA_PORT, env.getInt(Setting.EMBEDDED_KAFKA_PORT))
+                    .set(Setting.EMBEDDED_S3_PORT, env.getInt(Setting.EMBEDDED_S3_PORT))
+                    .dataDir(dataDir)
+                    .start();
+        } catch (OnewaySystem.PortTakenException e) {
+            System.err.println("Oneway did not start: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             system.close();
             Shutdown.flushLogs();
@@ -43,9 +55,19 @@ public final class Standalone {
         b.append("  Health:     ").append(system.baseUrl()).append("/health/ready (gateway), ")
                 .append(system.workerBaseUrl()).append("/health/ready (worker)\n");
         b.append("  Model:      ").append(system.modelDefaults().modelName()).append(" (default ")
-                .append(system.modelDefaults().width()).append('x').append(system.modelDefaults().height()).append(", ")
-                .append(system.modelDefaults().steps()).append(" steps)\n");
+                .append(config.get(Setting.DEFAULT_WIDTH)).append('x').append(config.get(Setting.DEFAULT_HEIGHT)).append(", ")
+                .append(config.get(Setting.DEFAULT_STEPS)).append(" steps, sampler ").append(config.get(Setting.DEFAULT_SAMPLER))
+                .append(")\n");
+        b.append("  Limits:     width and height multiples of ").append(config.get(Setting.SIZE_MULTIPLE)).append(" up to ")
+                .append(config.get(Setting.MAX_SIDE)).append(", 1 to ").append(config.get(Setting.MAX_STEPS)).append(" steps\n");
         b.append("  Data:       ").append(dataDir).append('\n');
+        String kafka = system.kafka().bootstrapServers();
+        String s3 = system.s3().endpoint();
+        String bucket = config.get(Setting.S3_BUCKET);
+        b.append("  Kafka:      ").append(kafka).append("  (topics ").append(String.join(", ", Topics.all(config))).append(")\n");
+        b.append("  S3:         ").append(s3).append("  (bucket ").append(bucket).append(", access key ")
+                .append(config.get(Setting.S3_ACCESS_KEY)).append(", secret key ").append(config.get(Setting.S3_SECRET_KEY))
+                .append(", region ").append(config.get(Setting.S3_REGION)).append(")\n");
         for (Map.Entry<String, String> keyAndTenant : config.apiKeys().entrySet()) {
             b.append("  API key:    ").append(keyAndTenant.getKey()).append("  (tenant ").append(keyAndTenant.getValue()).append(")\n");
         }
@@ -55,6 +77,12 @@ public final class Standalone {
                 .append("       -H 'Authorization: Bearer ").append(key).append("' -H 'Content-Type: application/json' \\\n")
                 .append("       -d '{\"prompt\": \"a lighthouse at dawn\", \"seed\": 42}'\n");
         b.append("  curl -s ").append(system.baseUrl()).append("/v1/jobs/<id> -H 'Authorization: Bearer ").append(key).append("'\n");
+        b.append("\nWatch:\n");
+        b.append("  kcat -b ").append(kafka).append(" -C -t ").append(config.get(Setting.EVENTS_TOPIC))
+                .append(" -f '%k %s\\n'\n");
+        b.append("  AWS_ACCESS_KEY_ID=").append(config.get(Setting.S3_ACCESS_KEY)).append(" AWS_SECRET_ACCESS_KEY=")
+                .append(config.get(Setting.S3_SECRET_KEY)).append(" aws --endpoint-url ").append(s3).append(" --region ")
+                .append(config.get(Setting.S3_REGION)).append(" s3 ls s3://").append(bucket).append(" --recursive\n");
         b.append("\nStop with Ctrl-C.\n");
         return b.toString();
     }

@@ -229,8 +229,9 @@ class DeploymentManifestsTest {
             assertTrue(copied.containsAll(modules), role + "/Dockerfile must copy every module of the root pom " + modules + ", copies " + copied);
 
             // The jar the image runs is the one the module's pom packages, with the main class that exists.
-            Element jarPlugin = plugin(pom(root.resolve(role + "/pom.xml")), "maven-jar-plugin");
-            String jar = text(jarPlugin, "finalName") + ".jar";
+            Document modulePom = pom(root.resolve(role + "/pom.xml"));
+            Element jarPlugin = plugin(modulePom, "maven-jar-plugin");
+            String jar = text((Element) modulePom.getElementsByTagName("build").item(0), "finalName") + ".jar";
             String mainClass = text(jarPlugin, "mainClass");
             assertEquals(mainClasses.get(role), mainClass, role + "/pom.xml manifest Main-Class");
             Class.forName(mainClass).getMethod("main", String[].class);

@@ -34,6 +34,9 @@ class JsonLogsTest {
     static final String KEY = "key-logs";
     static final String TENANT = "logs";
     static final Pattern API_LINE = Pattern.compile("^\\s*API:\\s+http://127\\.0\\.0\\.1:(\\d+)/v1/jobs$");
+    /** A line of c10's logger (libtorch), e.g. {@code [W1202 03:59:22.613004341 NNPACK.cpp:57] Could not ...}. */
+    static final Pattern NATIVE_LINE = Pattern.compile("^(\\[rank\\d+\\]:)?\\[[FEWIV]\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d+ [^\\]]+:\\d+\\] .*");
+    static final Pattern NATIVE_ERROR = Pattern.compile("^(\\[rank\\d+\\]:)?\\[[FE].*");
 
     @TempDir
     Path dataDir;
@@ -49,7 +52,10 @@ class JsonLogsTest {
                 Standalone.class.getName());
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(name -> name.startsWith("ONEWAY_"));
+        env.remove("TORCH_CPP_LOG_LEVEL"); // libtorch's log as a person gets it who never heard of the variable
         env.put("ONEWAY_HTTP_PORT", "0");
+        env.put("ONEWAY_EMBEDDED_KAFKA_PORT", "0"); // not the documented 9092 and 9000: tests run side by side
+        env.put("ONEWAY_EMBEDDED_S3_PORT", "0");
         env.put("ONEWAY_DATA_DIR", dataDir.toString());
         env.put("ONEWAY_API_KEYS", TENANT + ":" + KEY);
         builder.redirectErrorStream(true);
@@ -73,30 +79,48 @@ class JsonLogsTest {
                 assertTrue(accepted.getString("message").startsWith("job accepted"), accepted.encode());
                 assertEquals("INFO", accepted.getString("level"));
                 assertEquals(TENANT, accepted.getString("tenant"));
-                assertNotNull(accepted.getString("@timestamp"));
+                assertTrue(accepted.getString("@timestamp").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+                        "RFC 3339 with milliseconds, as in the API: " + accepted.getString("@timestamp"));
                 assertNotNull(accepted.getString("thread_name"));
                 JsonObject finished = onlyLog(output, id, "dev.oneway.worker.JobConsumerVerticle");
                 assertEquals("Job " + id + " succeeded", finished.getString("message"));
                 assertEquals(TENANT, finished.getString("tenant"));
             }
 
-            // The banner (printed, not logged) is the one block of plain text; every other line is a JSON object.
-            int bannerStart = -1;
-            int bannerEnd = output.indexOf("Stop with Ctrl-C.");
-            assertTrue(bannerEnd > 0, "the banner ends with 'Stop with Ctrl-C.'");
+            // The banner (printed, not logged) is the one block of plain text; every other line of Oneway's is a JSON
+            // object. libtorch writes to the same stream past every Java logger, in c10's format; at its default level
+            // (TorchRuntime) only its errors may appear, never the warnings some CPUs cause (NNPACK's "Unsupported
+            // hardware" once per convolution).
             List<String> lines = new ArrayList<>(output);
-            for (int i = 0; i < lines.size(); i++) {
-                if (!isJsonObject(lines.get(i))) {
+            List<String> oneways = lines.stream().filter(line -> !NATIVE_LINE.matcher(line).matches()).toList();
+            List<String> nativeBelowError = lines.stream()
+                    .filter(line -> NATIVE_LINE.matcher(line).matches() && !NATIVE_ERROR.matcher(line).matches()).toList();
+            assertEquals(List.of(), nativeBelowError, "libtorch's warnings and info lines stay out of the output");
+            int bannerStart = -1;
+            int bannerEnd = oneways.indexOf("Stop with Ctrl-C.");
+            assertTrue(bannerEnd > 0, "the banner ends with 'Stop with Ctrl-C.'");
+            for (int i = 0; i < oneways.size(); i++) {
+                if (!isJsonObject(oneways.get(i))) {
                     bannerStart = i;
                     break;
                 }
             }
-            assertTrue(lines.subList(bannerStart, bannerEnd).contains("Oneway is running."), "banner: " + lines);
-            for (int i = 0; i < lines.size(); i++) {
+            List<String> banner = oneways.subList(bannerStart, bannerEnd + 1);
+            assertTrue(banner.contains("Oneway is running."), "banner: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*Kafka:\\s+127\\.0\\.0\\.1:\\d+ .*")), "banner: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*S3:\\s+http://127\\.0\\.0\\.1:\\d+ .*secret key .*")),
+                    "the banner names the S3 endpoint and its credentials: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.trim().startsWith("kcat -b 127.0.0.1:")), "banner: " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.contains(" aws --endpoint-url http://127.0.0.1:")), "banner: " + banner);
+            for (int i = 0; i < oneways.size(); i++) {
                 if (i < bannerStart || i > bannerEnd) {
-                    assertTrue(isJsonObject(lines.get(i)), "line " + i + " is not a JSON object: " + lines.get(i));
+                    assertTrue(isJsonObject(oneways.get(i)), "line " + i + " is not a JSON object: " + oneways.get(i));
                 }
             }
+            // Each warning once: the tiny model's box in the banner only, and no CUDA complaint on a CPU machine.
+            assertEquals(1, lines.stream().filter(line -> line.contains("serving the generated TINY model")).count(),
+                    "the tiny-model warning appears once: " + lines);
+            assertFalse(lines.stream().anyMatch(line -> line.contains("Failed to detect GPU count")), "no CUDA warning: " + lines);
         } finally {
             vertx.close();
             process.destroy(); // SIGTERM: the shutdown hook stops the system

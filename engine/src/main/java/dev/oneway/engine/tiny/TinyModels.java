@@ -1,9 +1,9 @@
 package dev.oneway.engine.tiny;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oneway.engine.TorchRuntime;
 import dev.oneway.engine.clip.ClipTextModel;
 import dev.oneway.engine.model.ModelConfig;
 import dev.oneway.engine.model.SafetensorsWriter;
@@ -73,7 +73,7 @@ public final class TinyModels {
             writeJson(dir.resolve("text_encoder/config.json"), textEncoder(vocabSize, a));
             writeJson(dir.resolve("unet/config.json"), unet(a));
             writeJson(dir.resolve("vae/config.json"), vae(a));
-            try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager()) {
+            try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
                 RandomSource text = new RandomSource(manager, SEED + 1);
                 new ClipTextModel(ClipTextModel.Config.read(ModelConfig.read(dir, "text_encoder/config.json")), new Weights(text));
                 RandomSource unet = new RandomSource(manager, SEED + 2);

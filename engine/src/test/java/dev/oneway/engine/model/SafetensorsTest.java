@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.oneway.engine.ModelException;
+import dev.oneway.engine.TorchRuntime;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -73,7 +74,7 @@ class SafetensorsTest {
         files.put("F32", file("F32", null, VALUES, shape));
         files.put("F16", file("F16", f16Bits(), null, shape));
         files.put("BF16", file("BF16", bf16Bits(), null, shape));
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
             for (Map.Entry<String, byte[]> e : files.entrySet()) {
                 Path p = dir.resolve(e.getKey() + ".safetensors");
                 Files.write(p, e.getValue());
@@ -155,7 +156,7 @@ class SafetensorsTest {
     void wrongShapeAndMissingTensorNameKeyExpectationAndConfig() throws Exception {
         Path p = dir.resolve("model.safetensors");
         Files.write(p, file("F32", null, VALUES, new long[] {3, 4}));
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = TorchRuntime.engine().newBaseManager();
              SafetensorsSource source = new SafetensorsSource(Safetensors.open(p), manager, DataType.FLOAT32, "unet/config.json")) {
             Weights w = new Weights(source);
             ModelException e = assertThrows(ModelException.class, () -> w.get("w", 4, 3));

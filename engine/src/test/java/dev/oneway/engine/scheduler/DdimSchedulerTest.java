@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.oneway.engine.TorchRuntime;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -70,7 +71,7 @@ class DdimSchedulerTest {
                 z[i] = Math.sqrt(aPrev) * x0 + Math.sqrt(1 - aPrev) * eps[s][i];
             }
         }
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             NDArray latents = m.create(zf, new Shape(2, 4, 3, 3));
             NDArray predictions = m.create(epsAll, new Shape(k * 2, 4, 3, 3));
             int[] timesteps = scheduler.timesteps(k);
@@ -94,7 +95,7 @@ class DdimSchedulerTest {
         float v = (float) (Math.sqrt(a) * noise - Math.sqrt(1 - a) * x0);
         float aPrev = scheduler.alphaCumprodPrev(501, 4);
         double expected = Math.sqrt(aPrev) * x0 + Math.sqrt(1 - aPrev) * noise;
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             NDArray next = scheduler.step(m.create(new float[] {v}), 501, 4, m.create(new float[] {zt}));
             assertEquals(expected, next.getFloat(0), 1e-5);
         }
