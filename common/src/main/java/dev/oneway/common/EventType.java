@@ -7,14 +7,20 @@ public enum EventType {
      * A gateway's claim of an Idempotency-Key's job id, with the whole request: the first claim on the job's events
      * partition decides which request the job is. Not a state (a claim alone is no job) and never sent to clients.
      */
-    CLAIMED("job.claimed", JobStatus.QUEUED),
+    CLAIMED("job.claimed", null),
     STARTED("job.started", JobStatus.RUNNING),
     /** A job that had started before runs again (a redelivery, or the next attempt after a failure). */
     RETRYING("job.retrying", JobStatus.RUNNING),
     PROGRESS("job.progress", JobStatus.RUNNING),
     SUCCEEDED("job.succeeded", JobStatus.SUCCEEDED),
     FAILED("job.failed", JobStatus.FAILED),
-    CANCELED("job.canceled", JobStatus.CANCELED);
+    CANCELED("job.canceled", JobStatus.CANCELED),
+    /**
+     * A client's DELETE, written by a gateway. It cancels the job only if it comes before any job.started on the
+     * job's events partition; gateways then show the job canceled at once, and the worker that reaches the job's
+     * record writes the terminal job.canceled. A request, not a state: it has no status and clients never see it.
+     */
+    CANCEL_REQUESTED("job.cancel_requested", null);
 
     private final String wireName;
     private final JobStatus status;
@@ -28,7 +34,7 @@ public enum EventType {
         return wireName;
     }
 
-    /** The job status an event of this type moves the job to. */
+    /** The job status an event of this type moves the job to; null for a request (a claim, a cancel request). */
     public JobStatus status() {
         return status;
     }

@@ -60,8 +60,18 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         return new JobEvent(EventType.FAILED, job.id(), job.tenant(), Instant.now(), null, null, null, null, null, error);
     }
 
+    /** The terminal event of a job canceled before it started, at {@code at}. */
+    public static JobEvent canceled(String id, String tenant, Instant at) {
+        return new JobEvent(EventType.CANCELED, id, tenant, at, null, null, null, null, null, null);
+    }
+
     public static JobEvent canceled(String id, String tenant) {
-        return new JobEvent(EventType.CANCELED, id, tenant, Instant.now(), null, null, null, null, null, null);
+        return canceled(id, tenant, Instant.now());
+    }
+
+    /** A client's DELETE (see {@link EventType#CANCEL_REQUESTED}). */
+    public static JobEvent cancelRequested(String id, String tenant) {
+        return new JobEvent(EventType.CANCEL_REQUESTED, id, tenant, Instant.now(), null, null, null, null, null, null);
     }
 
     public JobStatus status() {
@@ -73,7 +83,7 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
                 .put("type", type.wireName())
                 .put("id", id)
                 .put("tenant", tenant)
-                .put("status", status().wireName())
+                .put("status", status() == null ? "" : status().wireName())
                 .put("at", Timestamps.format(at));
         if (job != null) {
             json.put("job", job.toJson());
@@ -95,6 +105,9 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         }
         if (attempt != null) {
             json.put("attempt", attempt);
+        }
+        if (status() == null) {
+            json.remove("status"); // a request, not a state
         }
         return json;
     }

@@ -114,9 +114,10 @@ final class JobRoutes {
     }
 
     /**
-     * Cancels a queued job. The job's events partition decides: the cancel counts only if no job.started came
-     * before it there (workers apply the same rule and store no image), so the answer, 200 or 409, is read back
-     * from the log after the cancel is written, never guessed. Canceling twice is harmless.
+     * Cancels a queued job. The job's events partition decides: the cancel request counts only if no job.started
+     * came before it there (workers apply the same rule, store no image and write the terminal job.canceled), so
+     * the answer, 200 or 409, is read back from the log after the request is written, never guessed. Canceling
+     * twice is harmless.
      */
     void cancel(RoutingContext ctx) {
         String id = JobIds.parse(ctx.pathParam("id"));
@@ -126,7 +127,7 @@ final class JobRoutes {
             if (job.status() != JobStatus.QUEUED) {
                 return Future.succeededFuture(job);
             }
-            return submitter.publish(JobEvent.canceled(id, tenant))
+            return submitter.publish(JobEvent.cancelRequested(id, tenant))
                     .compose(written -> synced(ctx).recover(err -> Future.failedFuture(ApiError.unavailable(
                             "kafka_unavailable", "the cancellation was written but its outcome could not be read back; "
                                     + "GET the job, or DELETE again, to see it", 5))))

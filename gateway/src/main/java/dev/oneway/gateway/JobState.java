@@ -16,7 +16,7 @@ import java.time.Instant;
  *
  * <p>The rules every reader applies alike, so that all of them agree on each job's one outcome:
  * the first record of an id on the jobs topic is the job (a later one is a duplicate from a racing gateway and
- * is never run); a job.canceled counts only when no job.started came before it on the job's events partition
+ * is never run); a cancel request counts only when no job.started came before it on the job's events partition
  * (a worker that started first wins, and DELETE answers 409); nothing changes a terminal job; progress never
  * goes backwards.
  */
@@ -86,7 +86,7 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
                     event.batchSize() != null ? event.batchSize() : batchSize, null, event.timings(), event.result(), null);
             case FAILED -> new JobState(id, tenant, JobStatus.FAILED, request, startedAt, event.at(), batchSize,
                     null, null, null, event.error());
-            case CANCELED -> status == null || status == JobStatus.QUEUED
+            case CANCELED, CANCEL_REQUESTED -> status == null || status == JobStatus.QUEUED
                     ? new JobState(id, tenant, JobStatus.CANCELED, request, startedAt, event.at(), batchSize,
                             null, null, null, null)
                     : this; // a worker started the job first: the cancel came too late and the job runs to its end

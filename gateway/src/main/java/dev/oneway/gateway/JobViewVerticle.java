@@ -1,5 +1,6 @@
 package dev.oneway.gateway;
 
+import dev.oneway.common.EventType;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.KafkaSettings;
@@ -77,7 +78,10 @@ final class JobViewVerticle extends VerticleBase {
             changed = created == null ? null : JobEvent.queued(created.request()).toJson();
         } else {
             JobEvent event = JobEvent.fromJson(json);
-            changed = view.apply(event) ? event.toJson() : null;
+            changed = !view.apply(event) ? null
+                    : event.type() == EventType.CANCEL_REQUESTED // clients see the outcome, not the request
+                            ? JobEvent.canceled(event.id(), event.tenant(), event.at()).toJson()
+                            : event.toJson();
         }
         // History replayed at start has no audience: WebSocket clients connect only once caught up.
         if (changed != null && view.caughtUp()) {

@@ -38,10 +38,11 @@ class CancelJobTest {
         assertEquals("canceled", response.json().getString("status"));
         assertEquals("canceled", gateway.get("/v1/jobs/" + id, ALPHA_KEY).json().getString("status"));
         List<ConsumerRecord<String, String>> events = gateway.readTopic(Setting.EVENTS_TOPIC,
-                read -> read.stream().anyMatch(r -> r.key().equals(id) && r.value().contains("job.canceled")));
+                read -> read.stream().anyMatch(r -> r.key().equals(id) && r.value().contains("job.cancel_requested")));
         List<EventType> types = events.stream().filter(r -> r.key().equals(id))
                 .map(r -> JobEvent.fromJson(new JsonObject(r.value())).type()).toList();
-        assertEquals(List.of(EventType.CANCELED), types, "the job record is the job's acceptance; events follow it");
+        assertEquals(List.of(EventType.CANCEL_REQUESTED), types,
+                "the gateway writes the request; the worker that reaches the record writes the terminal job.canceled");
 
         assertEquals(200, gateway.delete("/v1/jobs/" + id, ALPHA_KEY).status(), "canceling twice is harmless");
         TestGateway.Response image = gateway.get("/v1/jobs/" + id + "/image", ALPHA_KEY);

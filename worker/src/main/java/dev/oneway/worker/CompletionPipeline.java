@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * unfinished job.</b>
  * <ol>
  *   <li>announce: job.started (job.retrying when it ran before), acknowledged before the image can be stored;</li>
- *   <li>read the events log up to that point: a cancel that came first wins, the image is discarded, and the
- *       job's offset is finished (its terminal event is the cancel);</li>
+ *   <li>read the events log up to that point: a cancel request that came first wins, the image is discarded and
+ *       the terminal event is job.canceled;</li>
  *   <li>upload the PNG (bounded retries), then write the terminal event (retried until acknowledged), and only
  *       then mark the offset finished;</li>
  *   <li>a failed attempt is requeued on the jobs topic with its attempt number, or, when attempts are used up or
@@ -112,17 +112,21 @@ final class CompletionPipeline {
                     if (!offsets.owns(q.delivery())) {
                         return handBack(q, "its partition was reassigned while it ran");
                     }
-                    if (watch.isCanceled(job.id())) {
-                        log(job, "Job {} was canceled before it started; its image is discarded", job.id());
-                        offsets.finished(q.delivery());
-                        return Future.succeededFuture();
-                    }
                     if (watch.isFinished(job.id())) {
                         skip(q, "another copy of it (a redelivery, or its requeued attempt) has ended it meanwhile");
                         return Future.succeededFuture();
                     }
+                    if (watch.isCanceled(job.id())) {
+                        log(job, "Job {} was canceled before it started; its image is discarded", job.id());
+                        return cancel(q);
+                    }
                     return outcome.error() != null ? failAttempt(q, outcome.error()) : store(q, outcome.image(), startedAt);
                 }, e -> handBack(q, "its start could not be written: " + e.getMessage()));
+    }
+
+    /** A job whose cancel request came before any start: its terminal job.canceled, and no image. */
+    Future<Void> cancel(QueuedJob q) {
+        return finish(q, JobEvent.canceled(q.job().id(), q.job().tenant()));
     }
 
     /** A job the model cannot make (size, steps, sampler): failed at once, never retried. */

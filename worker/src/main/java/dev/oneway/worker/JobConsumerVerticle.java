@@ -268,7 +268,9 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                     continue; // revoked meanwhile: the next owner has it
                 }
                 if (watch.isFinished(id)) {
-                    pipeline.skip(q, watch.isCanceled(id) ? "canceled" : "already finished");
+                    pipeline.skip(q, "it already has its outcome");
+                } else if (watch.isCanceled(id)) {
+                    track(pipeline.cancel(q));
                 } else if (runningIds.containsKey(id) && offsets.owns(runningIds.get(id))) {
                     pipeline.skip(q, "another copy of the job is running here; its outcome is the job's");
                 } else if (isDuplicate(q) || !ids.add(id)) {

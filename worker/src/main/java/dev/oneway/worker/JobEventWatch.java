@@ -16,10 +16,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * The worker's reading of the events topic (every partition, from the beginning, no consumer group): which jobs
  * have started, which were canceled, which already have their one terminal event.
  *
- * <p>It applies the rule every reader of the log applies (the gateway's JobState too): a job.canceled counts only
+ * <p>It applies the rule every reader of the log applies (the gateway's JobState too): a cancel request counts only
  * when no job.started came before it on the job's partition. A worker writes job.started, then {@link #sync()}s,
- * then asks {@link #isCanceled}: if the cancel came first the gateway answered 200 and the worker stores no image;
- * if the start came first the gateway answered 409 and the job runs to its end. Either way answer and outcome agree.
+ * then asks {@link #isCanceled}: if the cancel came first the gateway answered 200, and the worker stores no image
+ * and writes the terminal job.canceled; if the start came first the gateway answered 409 and the job runs to its
+ * end. Either way answer and outcome agree.
  */
 final class JobEventWatch {
 
@@ -58,7 +59,7 @@ final class JobEventWatch {
         return started.contains(jobId);
     }
 
-    /** Whether the job has its one terminal outcome on the log (succeeded, failed, or a cancel that counted). */
+    /** Whether the job's one terminal event (succeeded, failed, canceled) is on the log. */
     boolean isFinished(String jobId) {
         return finished.contains(jobId);
     }
@@ -81,11 +82,14 @@ final class JobEventWatch {
         }
         switch (event.type()) {
             case STARTED, RETRYING -> started.add(id);
-            case CANCELED -> {
+            case CANCEL_REQUESTED -> {
                 if (!started.contains(id)) {
                     canceled.add(id);
-                    finished.add(id);
                 }
+            }
+            case CANCELED -> {
+                canceled.add(id);
+                finished.add(id);
             }
             case SUCCEEDED, FAILED -> finished.add(id);
             case QUEUED, CLAIMED, PROGRESS -> { }

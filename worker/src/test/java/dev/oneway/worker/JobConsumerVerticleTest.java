@@ -314,14 +314,15 @@ class JobConsumerVerticleTest {
         submit(canceled);
         submit(kept);
         producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), canceled.id(),
-                JobEvent.canceled(canceled.id(), "alpha").toJson().encode())).get();
+                JobEvent.cancelRequested(canceled.id(), "alpha").toJson().encode())).get();
 
         deployWorker(ImageEngine.of(tiny));
 
         Map<String, List<JobEvent>> byJob = awaitTerminal(List.of(canceled, kept));
         assertEquals(EventType.SUCCEEDED, last(byJob.get(kept.id())).type());
-        assertEquals(List.of(EventType.CANCELED), byJob.get(canceled.id()).stream().map(JobEvent::type).toList(),
-                "a canceled job gets no started event");
+        assertEquals(List.of(EventType.CANCEL_REQUESTED, EventType.CANCELED),
+                byJob.get(canceled.id()).stream().map(JobEvent::type).toList(),
+                "a canceled job gets no started event; the worker writes its terminal job.canceled");
         assertNoImage(canceled);
         assertCommittedEverything();
     }
@@ -355,7 +356,7 @@ class JobConsumerVerticleTest {
         producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), job.id(),
                 JobEvent.started(job, 1).toJson().encode())).get();
         producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), job.id(),
-                JobEvent.canceled(job.id(), "alpha").toJson().encode())).get();
+                JobEvent.cancelRequested(job.id(), "alpha").toJson().encode())).get();
 
         deployWorker(ImageEngine.of(tiny));
 
@@ -406,14 +407,14 @@ class JobConsumerVerticleTest {
                     byJob.computeIfAbsent(e.id(), k -> new ArrayList<>()).add(e);
                 }
             }
-            if (jobs.stream().allMatch(j -> byJob.containsKey(j.id()) && last(byJob.get(j.id())).status().terminal())) {
+            if (jobs.stream().allMatch(j -> byJob.containsKey(j.id()) && isTerminal(last(byJob.get(j.id()))))) {
                 // A little more reading shows any duplicate terminal event.
                 for (ConsumerRecord<String, String> r : events.poll(Duration.ofMillis(500))) {
                     JobEvent e = JobEvent.fromJson(new JsonObject(r.value()));
                     byJob.computeIfAbsent(e.id(), k -> new ArrayList<>()).add(e);
                 }
                 for (JobRequest j : jobs) {
-                    assertEquals(1, byJob.get(j.id()).stream().filter(e -> e.status().terminal()).count(),
+                    assertEquals(1, byJob.get(j.id()).stream().filter(JobConsumerVerticleTest::isTerminal).count(),
                             "exactly one terminal event for " + j.id());
                 }
                 return byJob;
@@ -466,6 +467,10 @@ class JobConsumerVerticleTest {
         } catch (ErrorResponseException e) {
             assertEquals("NoSuchKey", e.errorResponse().code());
         }
+    }
+
+    private static boolean isTerminal(JobEvent e) {
+        return e.status() != null && e.status().terminal();
     }
 
     private static JobEvent last(List<JobEvent> events) {
