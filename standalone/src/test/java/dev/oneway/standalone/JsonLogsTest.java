@@ -82,7 +82,7 @@ class JsonLogsTest {
                 assertTrue(accepted.getString("@timestamp").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
                         "RFC 3339 with milliseconds, as in the API: " + accepted.getString("@timestamp"));
                 assertNotNull(accepted.getString("thread_name"));
-                JsonObject finished = onlyLog(output, id, "dev.oneway.worker.JobConsumerVerticle");
+                JsonObject finished = onlyLog(output, id, "dev.oneway.worker.CompletionPipeline");
                 assertEquals("Job " + id + " succeeded", finished.getString("message"));
                 assertEquals(TENANT, finished.getString("tenant"));
             }

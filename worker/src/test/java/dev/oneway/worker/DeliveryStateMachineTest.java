@@ -228,7 +228,7 @@ class DeliveryStateMachineTest {
             }
         }
 
-        /** JobConsumerVerticle.runBatch: revoked jobs are dropped, ended or duplicate jobs skipped, the rest run. */
+        /** BatchLoop.runBatch: revoked jobs are dropped, ended or duplicate jobs skipped, the rest run. */
         void runBatch(Worker w) {
             Optional<List<Queued>> ready = w.batcher.takeReady(now);
             if (ready.isEmpty()) {
@@ -273,7 +273,7 @@ class DeliveryStateMachineTest {
         }
 
         /**
-         * JobConsumerVerticle.runningIds: a copy between its batch and its outcome on this worker, in an assignment it
+         * BatchLoop.running: a copy between its batch and its outcome on this worker, in an assignment it
          * still holds (a copy of an earlier assignment will be handed back, so it cannot stand for the job).
          */
         private boolean runningHere(Worker w, String id) {
