@@ -2,6 +2,7 @@ package dev.oneway.standalone;
 
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Shutdown;
 import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
@@ -48,7 +49,7 @@ public final class OnewaySystem implements AutoCloseable {
     private final EmbeddedKafka kafka;
     private final EmbeddedS3 s3;
     private final ImageEngine engine;
-    private final AutoCloseable engineResources;
+    private final ImageEngine.Guarded engineResources;
     private final Vertx vertx;
     private final WorkerMetrics workerMetrics = new WorkerMetrics();
     private final WorkerHttpServer workerHttp;
@@ -56,7 +57,7 @@ public final class OnewaySystem implements AutoCloseable {
     private String workerDeployment;
 
     private OnewaySystem(OnewayConfig config, EmbeddedKafka kafka, EmbeddedS3 s3, ImageEngine engine,
-                         AutoCloseable engineResources, Vertx vertx) {
+                         ImageEngine.Guarded engineResources, Vertx vertx) {
         this.config = config;
         this.kafka = kafka;
         this.s3 = s3;
@@ -176,20 +177,18 @@ public final class OnewaySystem implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("Vert.x did not close cleanly: {}", e.toString());
         }
-        closeQuietly(engineResources);
+        try {
+            if (!engineResources.closeWhenIdle(Shutdown.CLOSE_MARGIN_MS)) {
+                LOG.warn("A handed-back batch is still inside the engine; leaving it open as the process ends");
+            }
+        } catch (Exception e) {
+            LOG.warn("Engine did not close cleanly: {}", e.toString());
+        }
         if (s3 != null) {
             s3.close();
         }
         if (kafka != null) {
             kafka.close();
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable resource) {
-        try {
-            resource.close();
-        } catch (Exception e) {
-            LOG.warn("Engine did not close cleanly: {}", e.toString());
         }
     }
 
@@ -320,10 +319,11 @@ public final class OnewaySystem implements AutoCloseable {
                     }
                 }
                 tiue = loadEngine(config);
-                ImageEngine engine = engineWrapper.apply(ImageEngine.of(tiue));
+                ImageEngine.Guarded guarded = ImageEngine.of(tiue);
+                ImageEngine engine = engineWrapper.apply(guarded);
                 config = withModelLimits(config, engine.defaults());
                 vertx = Vertx.vertx();
-                OnewaySystem system = new OnewaySystem(config, kafka, s3, engine, tiue, vertx);
+                OnewaySystem system = new OnewaySystem(config, kafka, s3, engine, guarded, vertx);
                 system.startWorkerHttp();
                 // The gateway first: against an external Kafka it creates missing topics, which the workers need.
                 if (startGateway) {

@@ -6,6 +6,8 @@ import dev.oneway.engine.ModelDefaults;
 import dev.oneway.engine.ProgressListener;
 import dev.oneway.engine.TiueEngine;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * What the worker needs from an engine. The TiUE engine is the one implementation in production; the
@@ -18,17 +20,53 @@ public interface ImageEngine {
     /** Blocking; runs one batch of requests sharing a shape and returns images in request order. */
     List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress);
 
-    static ImageEngine of(TiueEngine engine) {
-        return new ImageEngine() {
-            @Override
-            public ModelDefaults defaults() {
-                return engine.defaults();
-            }
+    /** The TiUE engine, guarded so that it is closed only when no batch is inside it (see {@link Guarded#closeWhenIdle}). */
+    static Guarded of(TiueEngine engine) {
+        return new Guarded(engine);
+    }
 
-            @Override
-            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+    /**
+     * A TiUE engine that knows whether a batch is inside it. A worker stopped past its grace period hands its batch
+     * back while the engine may still be running it; closing the engine's tensors under that batch would crash the
+     * process, so the owner closes it only once the batch is out.
+     */
+    final class Guarded implements ImageEngine {
+        private final TiueEngine engine;
+        private final ReentrantLock inUse = new ReentrantLock();
+
+        private Guarded(TiueEngine engine) {
+            this.engine = engine;
+        }
+
+        @Override
+        public ModelDefaults defaults() {
+            return engine.defaults();
+        }
+
+        @Override
+        public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+            inUse.lock();
+            try {
                 return engine.generate(batch, progress);
+            } finally {
+                inUse.unlock();
             }
-        };
+        }
+
+        /**
+         * Closes the engine once no batch is inside it, waiting at most {@code maxWaitMs}; true when closed. When a
+         * batch is still running after that, the engine stays open: the process is ending, and its memory with it.
+         */
+        public boolean closeWhenIdle(long maxWaitMs) throws InterruptedException {
+            if (!inUse.tryLock(maxWaitMs, TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+            try {
+                engine.close();
+                return true;
+            } finally {
+                inUse.unlock();
+            }
+        }
     }
 }
