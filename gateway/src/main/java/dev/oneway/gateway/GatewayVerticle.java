@@ -81,7 +81,11 @@ public final class GatewayVerticle extends VerticleBase {
         vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
         JobViewVerticle viewReader = new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId, fanOut);
         router = buildRouter(new JobRoutes(config, rules, view, viewReader::sync, submitter, links, metrics), api);
+        // HTTP/2 over cleartext is off on purpose: the JDK's HttpClient asks for it by default (an h2c upgrade), and
+        // with it a request after an oversized header got no answer at all. The upgrade is declined, so every client
+        // is served HTTP/1.1 on the same connection; TLS (and so h2) belongs to the ingress in front of the gateway.
         HttpServerOptions options = new HttpServerOptions()
+                .setHttp2ClearTextEnabled(false)
                 .setMaxWebSocketFrameSize(64 * 1024)
                 .setMaxWebSocketMessageSize(64 * 1024);
         return KafkaClients.ensureTopics(admin, config, context)

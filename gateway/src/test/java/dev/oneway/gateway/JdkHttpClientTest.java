@@ -1,0 +1,68 @@
+package dev.oneway.gateway;
+
+import static dev.oneway.gateway.TestGateway.ALPHA_KEY;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JDK's own HttpClient, at its default version (HTTP/2, which it asks for with an h2c upgrade on cleartext),
+ * gets an answer to every request: after an oversized header, a malformed path or an unknown route, the next
+ * request on the same client is answered too. Every request has a deadline; a hang fails the test.
+ */
+class JdkHttpClientTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(8);
+
+    static TestGateway gateway;
+
+    @BeforeAll
+    static void start() {
+        gateway = new TestGateway();
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+    }
+
+    @Test
+    void everyRequestOfTheDefaultJdkClientIsAnsweredEvenAfterErrors() throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(DEADLINE).build();
+        assertEquals(HttpClient.Version.HTTP_2, client.version(), "the JDK's default, which users get");
+        String base = "http://127.0.0.1:" + gateway.port();
+        String hugeKey = "Bearer " + "k".repeat(20_000);
+        for (int round = 0; round < 10; round++) {
+            HttpResponse<String> tooLarge = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + UUID.randomUUID()))
+                    .header("Authorization", hugeKey).timeout(DEADLINE).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(tooLarge.statusCode() == 431 || tooLarge.statusCode() == 401, "oversized header: " + tooLarge.statusCode());
+
+            HttpResponse<String> accepted = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs"))
+                    .header("Authorization", "Bearer " + ALPHA_KEY).header("Content-Type", "application/json")
+                    .timeout(DEADLINE).POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"round " + round + "\"}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(202, accepted.statusCode(), accepted.body());
+            String id = new JsonObject(accepted.body()).getString("id");
+
+            HttpResponse<String> malformed = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/not-a-uuid"))
+                    .header("Authorization", "Bearer " + ALPHA_KEY).timeout(DEADLINE).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, malformed.statusCode(), malformed.body());
+
+            HttpResponse<String> read = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + id))
+                    .header("Authorization", "Bearer " + ALPHA_KEY).timeout(DEADLINE).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, read.statusCode(), read.body());
+        }
+    }
+}
