@@ -68,7 +68,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (controllerPort == 0) {
             controllerPort = FreePorts.next();
         }
-        KafkaConfig config = new KafkaConfig(brokerProperties(), false);
+        KafkaConfig config = new KafkaConfig(brokerProperties(brokerPort, controllerPort, logDir), false);
         formatOnce();
         KafkaRaftServer started = new KafkaRaftServer(config, Time.SYSTEM);
         try {
@@ -138,7 +138,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         stop();
     }
 
-    private Properties brokerProperties() {
+    /**
+     * The settings of a one-node KRaft broker (broker and controller in one) on 127.0.0.1; also used to start Apache
+     * Kafka's own broker as a separate process in the multi-process fault test.
+     */
+    public static Properties brokerProperties(int brokerPort, int controllerPort, Path logDir) {
         Properties p = new Properties();
         p.put("node.id", String.valueOf(NODE_ID));
         p.put("process.roles", "broker,controller");

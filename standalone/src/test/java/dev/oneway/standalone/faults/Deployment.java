@@ -1,6 +1,7 @@
 package dev.oneway.standalone.faults;
 
 import dev.oneway.common.Setting;
+import dev.oneway.embedded.EmbeddedKafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -235,33 +236,10 @@ final class Deployment implements AutoCloseable {
     }
 
     private String brokerProperties(Path logDir) {
-        // The settings of embedded/EmbeddedKafka.java: one node, small internal topics, no initial rebalance delay.
-        Properties p = new Properties();
-        p.put("node.id", "1");
-        p.put("process.roles", "broker,controller");
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("log.dirs", logDir.toString());
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "5");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("transaction.state.log.num.partitions", "5");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
+        Properties p = EmbeddedKafka.brokerProperties(brokerPort, controllerPort, logDir);
         // Topics come from the gateway with their partition counts; a worker's early metadata request must not
         // create the jobs topic with one partition first.
         p.put("auto.create.topics.enable", "false");
-        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
-        p.put("num.network.threads", "2");
-        p.put("num.io.threads", "2");
-        p.put("num.recovery.threads.per.data.dir", "1");
-        p.put("background.threads", "2");
         StringBuilder text = new StringBuilder();
         p.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
         return text.toString();
