@@ -325,6 +325,11 @@ final class Campaign implements AutoCloseable {
     private void measureRecovery(Outcome outcome, List<TrackedJob> jobs, Clock clock) {
         if (clock.restartedFirstSuccessAt > 0) {
             outcome.measure("kill -> restarted worker's first success (s)", (clock.restartedFirstSuccessAt - clock.faultAt) / 1000.0);
+            if (clock.restoredAt > 0) {
+                // From the moment the restarted worker is ready (model loaded, consuming under its old identity).
+                outcome.measure("restarted worker ready -> its first success (s)",
+                        Math.max(0, clock.restartedFirstSuccessAt - clock.restoredAt) / 1000.0);
+            }
             if (clock.restartedAt > 0) {
                 // Includes the new JVM's start and model load, before it rejoins the group under its old identity.
                 outcome.measure("restart -> restarted worker's first success (s)",

@@ -77,8 +77,7 @@ final class UserHttp implements AutoCloseable {
             return "GET /image on " + Deployment.gatewayName(gateway) + " answered " + redirect.status() + " " + redirect.body();
         }
         try {
-            HttpResponse<byte[]> png = http.send(HttpRequest.newBuilder(URI.create(redirect.location())).timeout(timeout)
-                    .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> png = download(redirect.location());
             if (png.statusCode() != 200) {
                 return "the presigned URL answered " + png.statusCode();
             }
@@ -95,6 +94,19 @@ final class UserHttp implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
+        }
+    }
+
+    /**
+     * One GET of a presigned URL, tried a second time when the connection breaks before an answer: a keep-alive
+     * connection pooled before the S3 server restarted is dead, and any user's client would simply ask again.
+     */
+    private HttpResponse<byte[]> download(String url) throws IOException, InterruptedException {
+        HttpRequest get = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build();
+        try {
+            return http.send(get, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException stale) {
+            return http.send(get, HttpResponse.BodyHandlers.ofByteArray());
         }
     }
 
