@@ -58,6 +58,7 @@ final class JobFeed implements ConsumerRebalanceListener {
     private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean running = true;
+    private volatile boolean started;
     private volatile boolean wantPaused;
     private boolean paused;
 
@@ -71,6 +72,7 @@ final class JobFeed implements ConsumerRebalanceListener {
     }
 
     void start() {
+        started = true;
         thread.start();
     }
 
@@ -97,6 +99,10 @@ final class JobFeed implements ConsumerRebalanceListener {
      * leaves the group at once; a static one keeps its partitions until its session times out or it comes back).
      */
     Future<Void> close(Supplier<Map<TopicPartition, Long>> finalOffsets) {
+        if (!started) { // the worker failed to start before it joined the group
+            consumer.close(Duration.ofSeconds(1));
+            return Future.succeededFuture();
+        }
         Promise<Void> done = Promise.promise();
         CompletableFuture<Map<TopicPartition, Long>> last = new CompletableFuture<>();
         context.runOnContext(v -> last.complete(finalOffsets.get()));
