@@ -13,6 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.MemberToRemove;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -51,6 +54,7 @@ final class JobFeed implements ConsumerRebalanceListener {
     private static final long HANDOVER_TIMEOUT_MS = 10_000;
 
     private final KafkaConsumer<String, String> consumer;
+    private final Map<String, Object> properties;
     private final String topic;
     private final Context context;
     private final Owner owner;
@@ -64,6 +68,7 @@ final class JobFeed implements ConsumerRebalanceListener {
 
     JobFeed(Map<String, Object> properties, String topic, Context context, Owner owner, String name) {
         this.consumer = new KafkaConsumer<>(properties);
+        this.properties = Map.copyOf(properties);
         this.topic = topic;
         this.context = context;
         this.owner = owner;
@@ -151,7 +156,32 @@ final class JobFeed implements ConsumerRebalanceListener {
             } catch (RuntimeException e) {
                 LOG.warn("Closing the consumer failed: {}", e.toString());
             }
+            leaveIfStatic();
             closed.complete(null);
+        }
+    }
+
+    /**
+     * A static member's consumer does not leave the group when it closes (so that a crashed worker coming back under
+     * the same identity takes its partitions straight back). A worker that stops on purpose does leave, so that its
+     * partitions move to the others at once instead of after the session timeout.
+     */
+    private void leaveIfStatic() {
+        Object instanceId = properties.get("group.instance.id");
+        if (instanceId == null) {
+            return;
+        }
+        Map<String, Object> admin = new HashMap<>();
+        admin.put("bootstrap.servers", properties.get("bootstrap.servers"));
+        admin.put("client.id", properties.get("client.id") + "-leave");
+        try (Admin client = Admin.create(admin)) {
+            client.removeMembersFromConsumerGroup(String.valueOf(properties.get("group.id")),
+                            new RemoveMembersFromConsumerGroupOptions(List.of(new MemberToRemove(String.valueOf(instanceId)))))
+                    .all().get(5, TimeUnit.SECONDS);
+            LOG.info("{} left the group", instanceId);
+        } catch (Exception e) {
+            LOG.warn("{} could not leave the group; its partitions move once its session times out: {}", instanceId,
+                    e.toString());
         }
     }
 

@@ -366,6 +366,33 @@ class JobConsumerVerticleTest {
         assertCommittedEverything();
     }
 
+    @Test
+    void aWorkerWithAStableIdentityLeavesTheGroupWhenStoppedOnPurpose() throws Exception {
+        config = config.with(Setting.WORKER_ID, "stable-" + UUID.randomUUID().toString().substring(0, 6));
+        deployWorker(ImageEngine.of(tiny));
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            String group = config.get(Setting.CONSUMER_GROUP);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (members(admin, group).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(List.of(config.get(Setting.WORKER_ID) + "-1"), members(admin, group).stream()
+                    .map(m -> m.groupInstanceId().orElse("dynamic")).toList(), "a static member, named after the worker");
+
+            await(vertx.undeploy(deployment));
+            deployment = null;
+
+            assertEquals(List.of(), members(admin, group),
+                    "gone at once, not after the session timeout, so its partitions move to the other workers");
+        }
+    }
+
+    private static List<org.apache.kafka.clients.admin.MemberDescription> members(Admin admin, String group) throws Exception {
+        return List.copyOf(admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get().members());
+    }
+
     /** Reads the events topic until the job's event of this type arrives, and returns it; its other events are skipped. */
     private JobEvent awaitEvent(String id, EventType type) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
