@@ -28,7 +28,7 @@ public enum Setting {
     MAX_BATCH_WAIT_MS("5", "Longest a worker waits for batch mates after the first job of a batch arrives, when its engine is idle (jobs that arrive while a batch runs form the next batch anyway)."),
     WORKER_HTTP_PORT("8081", "Worker HTTP port: /health/live, /health/ready and /metrics; 0 = any free port (the standalone's default)."),
     WORKER_INSTANCES("1", "Worker verticles per worker JVM (each consumes in the same group)."),
-    WORKER_ID("", "Stable identity of a worker (e.g. its pod or host name): a static member of the consumer group, so a restarted worker takes its partitions straight back instead of waiting out the session timeout; empty = dynamic membership."),
+    WORKER_ID("", "Stable identity of a worker (e.g. its pod or host name): a static member of the consumer group, so a restarted worker takes its partitions straight back instead of waiting out the session timeout (a worker stopped on purpose still leaves the group at once); empty = dynamic membership."),
     LOG_RETENTION_HOURS("168", "How long the jobs and events topics keep records when Oneway creates them; bounds what a starting gateway or worker replays."),
     DEFAULT_WIDTH("512", "Width of a job that names none (the model's native size; SD1.5: 512). The standalone uses its model's unless set: 64 for the quick start's tiny model."),
     DEFAULT_HEIGHT("512", "Height of a job that names none (the model's native size; SD1.5: 512). The standalone uses its model's unless set: 64 for the quick start's tiny model."),
