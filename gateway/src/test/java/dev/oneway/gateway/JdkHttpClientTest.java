@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -34,6 +36,24 @@ class JdkHttpClientTest {
     @AfterAll
     static void stop() {
         gateway.close();
+    }
+
+    /** What curl --http2-prior-knowledge sends first: refused at once (the connection is closed), never left hanging. */
+    @Test
+    void anHttp2PriorKnowledgeClientIsRefusedAtOnceNotLeftHanging() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout((int) DEADLINE.toMillis());
+            socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            byte[] answer = socket.getInputStream().readAllBytes(); // SocketTimeoutException if the server hangs
+            String text = new String(answer, StandardCharsets.US_ASCII);
+            // Vert.x answers the preface with a plain-text 501 and closes: a refusal the client sees at once.
+            assertTrue(text.isEmpty() || text.matches("(?s)HTTP/\\S+ [45]\\d\\d .*"), "closed, or refused: " + text);
+        }
+        HttpResponse<String> next = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + gateway.port() + "/health/live")).timeout(DEADLINE).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, next.statusCode(), "the gateway serves the next client as ever");
     }
 
     @Test
