@@ -76,10 +76,10 @@ public final class GatewayVerticle extends VerticleBase {
         kafkaProbe = CachedProbe.kafka(admin, context);
         s3Probe = CachedProbe.s3(vertx, config);
         submitter = new JobSubmitter(vertx, config, "oneway-gateway-" + instanceId);
-        hub = new EventHub(vertx, view, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
         String fanOut = "oneway.gateway." + instanceId + ".events";
-        vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
         JobViewVerticle viewReader = new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId, fanOut);
+        hub = new EventHub(vertx, view, viewReader::sync, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
+        vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
         router = buildRouter(new JobRoutes(config, rules, view, viewReader::sync, submitter, links, metrics), api);
         // HTTP/2 over cleartext is off on purpose: the JDK's HttpClient asks for it by default (an h2c upgrade), and
         // with it a request after an oversized header got no answer at all. The upgrade is declined, so every client
