@@ -10,8 +10,8 @@ import java.util.Objects;
  *
  * <p>Optional parts by type: {@code job} on queued and claimed (the whole request; queued is never written to
  * the topic, gateways derive it from the job record), {@code batchSize} on started, retrying and succeeded, {@code progress}
- * on progress, {@code timings} and {@code result} on succeeded, {@code error} on failed and on retrying (what
- * the previous attempt ran into), {@code attempt} on retrying.
+ * on progress, {@code timings} and {@code result} on succeeded, {@code error} on failed, {@code attempt} on
+ * retrying.
  */
 public record JobEvent(EventType type, String id, String tenant, Instant at, JobRequest job, Integer batchSize,
                        JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error, Integer attempt) {
@@ -42,9 +42,9 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
     }
 
     /** A later attempt of a job that has started before: on a redelivery, or after a failed attempt was requeued. */
-    public static JobEvent retrying(JobRequest job, int batchSize, int attempt, ErrorInfo previous) {
+    public static JobEvent retrying(JobRequest job, int batchSize, int attempt) {
         return new JobEvent(EventType.RETRYING, job.id(), job.tenant(), Instant.now(), null, batchSize, null, null, null,
-                previous, attempt);
+                null, attempt);
     }
 
     public static JobEvent progress(JobRequest job, String stage, int done, int total) {
@@ -82,9 +82,11 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         JsonObject json = new JsonObject()
                 .put("type", type.wireName())
                 .put("id", id)
-                .put("tenant", tenant)
-                .put("status", status() == null ? "" : status().wireName())
-                .put("at", Timestamps.format(at));
+                .put("tenant", tenant);
+        if (status() != null) { // a request (a claim, a cancel request) has no status: it is not a state
+            json.put("status", status().wireName());
+        }
+        json.put("at", Timestamps.format(at));
         if (job != null) {
             json.put("job", job.toJson());
         }
@@ -105,9 +107,6 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         }
         if (attempt != null) {
             json.put("attempt", attempt);
-        }
-        if (status() == null) {
-            json.remove("status"); // a request, not a state
         }
         return json;
     }

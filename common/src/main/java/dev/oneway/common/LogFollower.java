@@ -1,5 +1,7 @@
 package dev.oneway.common;
 
+import io.vertx.core.Context;
+import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -68,6 +71,14 @@ public final class LogFollower implements AutoCloseable {
         syncRequests.add(caughtUp);
         thread.start();
         return caughtUp;
+    }
+
+    /**
+     * {@link #sync()} for a Vert.x caller: completes on {@code context}, and fails when the log could not be read to
+     * its end {@code within} that time (Kafka away).
+     */
+    public Future<Void> sync(Context context, Duration within) {
+        return Future.fromCompletionStage(sync(), context).timeout(within.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Completes once every record on the log now has been handed to the sink (it may then be far behind again). */

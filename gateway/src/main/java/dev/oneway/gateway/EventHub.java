@@ -16,9 +16,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +28,6 @@ final class EventHub {
 
     private static final Logger log = LoggerFactory.getLogger(EventHub.class);
     private static final int MAX_SUBSCRIPTIONS = 1000;
-    private static final long SYNC_TIMEOUT_MS = 3000;
     private static final short GOING_AWAY = 1001;
     private static final Set<String> SUBSCRIBE_FIELDS = Set.of("subscribe", "replay");
 
@@ -63,7 +59,7 @@ final class EventHub {
 
     private final Vertx vertx;
     private final JobView view;
-    private final Supplier<CompletableFuture<Void>> logSync;
+    private final JobViewVerticle viewReader;
     private final ImageLinks links;
     private final Set<Client> clients = new LinkedHashSet<>();
     private final long pingTimer;
@@ -71,11 +67,11 @@ final class EventHub {
     private Future<Void> delivered = Future.succeededFuture();
     private boolean closing;
 
-    EventHub(Vertx vertx, JobView view, Supplier<CompletableFuture<Void>> logSync, ImageLinks links, long pingIntervalMs,
+    EventHub(Vertx vertx, JobView view, JobViewVerticle viewReader, ImageLinks links, long pingIntervalMs,
              GatewayMetrics metrics) {
         this.vertx = vertx;
         this.view = view;
-        this.logSync = logSync;
+        this.viewReader = viewReader;
         this.links = links;
         metrics.watchWebSockets(clients);
         this.pingTimer = vertx.setPeriodic(pingIntervalMs, id -> clients.forEach(c -> c.socket.writePing(Buffer.buffer())));
@@ -88,7 +84,10 @@ final class EventHub {
         }
         Client client = new Client(socket, tenant);
         clients.add(client);
-        socket.textMessageHandler(text -> client.handled = client.handled.transform(ar -> afterReading()
+        // Each message is answered after the read barrier, so a job answered 202 a moment ago (by this gateway or
+        // another) is found when its client subscribes; answers keep the order of the messages.
+        socket.textMessageHandler(text -> client.handled = client.handled.transform(ar -> viewReader
+                .readToEndOrAsIs(vertx.getOrCreateContext())
                 .onComplete(read -> onMessage(client, text))));
         socket.binaryMessageHandler(data -> client.handled = client.handled.transform(ar -> {
             client.sendError(usage("binary frames are not understood")); // in order with the answers to text frames
@@ -131,16 +130,6 @@ final class EventHub {
             audience.forEach(c -> c.send(frame));
             return null;
         });
-    }
-
-    /**
-     * The read barrier before a message is answered: a job a client was just answered 202 for (by this gateway or
-     * another) is found when it subscribes. While Kafka is away the view is used as it is.
-     */
-    private Future<Void> afterReading() {
-        return Future.fromCompletionStage(logSync.get(), vertx.getOrCreateContext())
-                .timeout(SYNC_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-                .recover(err -> Future.succeededFuture());
     }
 
     private void onMessage(Client client, String text) {

@@ -78,9 +78,9 @@ public final class GatewayVerticle extends VerticleBase {
         submitter = new JobSubmitter(vertx, config, "oneway-gateway-" + instanceId);
         String fanOut = "oneway.gateway." + instanceId + ".events";
         JobViewVerticle viewReader = new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId, fanOut);
-        hub = new EventHub(vertx, view, viewReader::sync, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
+        hub = new EventHub(vertx, view, viewReader, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
         vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
-        router = buildRouter(new JobRoutes(config, rules, view, viewReader::sync, submitter, links, metrics), api);
+        router = buildRouter(new JobRoutes(config, rules, view, viewReader, submitter, links, metrics), api);
         // HTTP/2 over cleartext is off on purpose: the JDK's HttpClient asks for it by default (an h2c upgrade), and
         // with it a request after an oversized header got no answer at all. The upgrade is declined, so every client
         // is served HTTP/1.1 on the same connection; TLS (and so h2) belongs to the ingress in front of the gateway.

@@ -15,9 +15,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,13 +32,11 @@ final class JobRoutes {
     /** The job a POST answers with; {@code replayed} when an Idempotency-Key found an earlier one. */
     private record Accepted(JobState job, boolean replayed) { }
 
-    /** How long a request waits for the view to read the log to its end. */
-    private static final long SYNC_TIMEOUT_MS = 3000;
     /** How often a gateway that lost a claim looks for the winner's record. */
     private static final long RECORD_POLL_MS = 20;
 
     private final JobView view;
-    private final Supplier<CompletableFuture<Void>> logSync;
+    private final JobViewVerticle viewReader;
     private final JobSubmitter submitter;
     private final ImageLinks links;
     private final GatewayMetrics metrics;
@@ -51,11 +47,11 @@ final class JobRoutes {
     /** Submissions waiting for Kafka, by job id: a repeated Idempotency-Key joins the one in flight. */
     private final Map<String, Submission> inFlight = new HashMap<>();
 
-    JobRoutes(OnewayConfig config, SubmissionRules rules, JobView view, Supplier<CompletableFuture<Void>> logSync,
+    JobRoutes(OnewayConfig config, SubmissionRules rules, JobView view, JobViewVerticle viewReader,
               JobSubmitter submitter, ImageLinks links, GatewayMetrics metrics) {
         this.rules = rules;
         this.view = view;
-        this.logSync = logSync;
+        this.viewReader = viewReader;
         this.submitter = submitter;
         this.links = links;
         this.metrics = metrics;
@@ -128,7 +124,8 @@ final class JobRoutes {
                 return Future.succeededFuture(job);
             }
             return submitter.publish(JobEvent.cancelRequested(id, tenant))
-                    .compose(written -> synced(ctx).recover(err -> Future.failedFuture(ApiError.unavailable(
+                    .compose(written -> viewReader.readToEnd(ctx.vertx().getOrCreateContext())
+                            .recover(err -> Future.failedFuture(ApiError.unavailable(
                             "kafka_unavailable", "the cancellation was written but its outcome could not be read back; "
                                     + "GET the job, or DELETE again, to see it", 5))))
                     .map(read -> {
@@ -262,23 +259,12 @@ final class JobRoutes {
 
     /** The read barrier where a decision depends on it: no answer at all is better than a guess. */
     private Future<Void> readBack(RoutingContext ctx) {
-        return synced(ctx).recover(err -> Future.failedFuture(kafkaUnavailable()));
+        return viewReader.readToEnd(ctx.vertx().getOrCreateContext()).recover(err -> Future.failedFuture(kafkaUnavailable()));
     }
 
-    /**
-     * Read barrier before answering for a job: the view then holds everything Kafka acknowledged before this
-     * request, from any gateway (read-your-writes, monotonic reads). While Kafka is away the view is used as it is.
-     */
+    /** The read barrier before answering for a job (see {@link JobViewVerticle#readToEndOrAsIs}). */
     private Future<Void> readable(RoutingContext ctx) {
-        return synced(ctx).recover(err -> {
-            log.debug("answering from the view as it is; the log could not be read to its end: {}", err.toString());
-            return Future.succeededFuture();
-        });
-    }
-
-    private Future<Void> synced(RoutingContext ctx) {
-        return Future.fromCompletionStage(logSync.get(), ctx.vertx().getOrCreateContext())
-                .timeout(SYNC_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        return viewReader.readToEndOrAsIs(ctx.vertx().getOrCreateContext());
     }
 
     private static ApiError kafkaUnavailable() {

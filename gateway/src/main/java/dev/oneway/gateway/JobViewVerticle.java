@@ -11,7 +11,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import io.vertx.core.Context;
+import java.time.Duration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
 final class JobViewVerticle extends VerticleBase {
 
     private static final Logger log = LoggerFactory.getLogger(JobViewVerticle.class);
+    /** How long a request waits for the view to read the log to its end. */
+    private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(3);
 
     private final OnewayConfig config;
     private final JobView view;
@@ -64,9 +67,21 @@ final class JobViewVerticle extends VerticleBase {
         });
     }
 
-    /** Completes once the view holds everything on both topics at the time of the call. */
-    CompletableFuture<Void> sync() {
-        return follower.sync();
+    /**
+     * The read barrier before a gateway answers for a job: completes on {@code caller} once the view holds everything
+     * on both topics at the time of the call, from any gateway (read-your-writes, monotonic reads); fails when Kafka
+     * is away. For a decision that must not be guessed (which claim came first, whether a cancel counted).
+     */
+    Future<Void> readToEnd(Context caller) {
+        return follower.sync(caller, SYNC_TIMEOUT);
+    }
+
+    /** {@link #readToEnd}, but while Kafka is away the view is used as it is: for reads, where a stale answer beats none. */
+    Future<Void> readToEndOrAsIs(Context caller) {
+        return readToEnd(caller).recover(err -> {
+            log.debug("answering from the view as it is; the log could not be read to its end: {}", err.toString());
+            return Future.succeededFuture();
+        });
     }
 
     /** On the follower's thread, for each record in partition order. */

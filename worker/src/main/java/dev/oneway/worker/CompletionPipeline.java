@@ -98,7 +98,7 @@ final class CompletionPipeline {
         JobRequest job = q.job();
         boolean ranBefore = q.attempt() > 1 || watch.hasStarted(job.id());
         JobEvent event = ranBefore
-                ? JobEvent.retrying(job, batchSize, q.attempt(), null)
+                ? JobEvent.retrying(job, batchSize, q.attempt())
                 : JobEvent.started(job, batchSize);
         return kafka.run(event.type().wireName() + " of job " + job.id(), () -> events.publish(event), stopping);
     }

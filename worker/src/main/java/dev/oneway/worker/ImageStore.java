@@ -47,7 +47,7 @@ final class ImageStore {
     }
 
     /**
-     * One upload try; the worker retries with {@link Backoff}. A redelivered job writes the same key again, so a
+     * One upload try; the worker retries with its {@link RetryPolicy}. A redelivered job writes the same key again, so a
      * retry replaces rather than duplicates.
      */
     ImageResult put(String tenant, String jobId, byte[] png, int width, int height) throws Exception {

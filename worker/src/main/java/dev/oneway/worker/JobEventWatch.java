@@ -8,8 +8,8 @@ import dev.oneway.common.Setting;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -25,7 +25,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 final class JobEventWatch {
 
     private static final int REMEMBERED_IDS = 200_000;
-    private static final long SYNC_TIMEOUT_MS = 10_000;
+    private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(10);
 
     private final LogFollower follower;
     private final Context context;
@@ -46,7 +46,7 @@ final class JobEventWatch {
 
     /** Completes once every event acknowledged before this call has been read; fails after a bounded wait. */
     Future<Void> sync() {
-        return Future.fromCompletionStage(follower.sync(), context).timeout(SYNC_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        return follower.sync(context, SYNC_TIMEOUT);
     }
 
     /** Canceled before any worker started it: the job's outcome is canceled, whatever runs now. */
