@@ -17,7 +17,11 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +37,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Thousands of generated malformed requests against a real gateway (deterministic seed): mutated and mistyped JSON,
  * invalid UTF-8, odd methods, paths, headers and job ids, raw bytes that are not HTTP, and bad WebSocket frames.
- * Never a 5xx, every error in the one JSON format, and the gateway still serves afterwards.
+ * Every request is answered within a deadline, never with a 5xx, every error in the one JSON format, and the gateway
+ * still serves afterwards. The same sequence runs over HTTP/1.1 (Vert.x's client) and through the JDK's HttpClient at
+ * its default version, HTTP/2, which it asks for with an h2c upgrade on each new connection (the gateway declines it).
  */
 class GatewayFuzzTest {
 
@@ -42,6 +48,11 @@ class GatewayFuzzTest {
     private static final int RAW_REQUESTS = 300;
     private static final int WEBSOCKET_FRAMES = 1_000;
     private static final int IN_FLIGHT = 32;
+    /** How many of the sequence the JDK client sends (it is slower: a fresh h2c upgrade after every closed connection). */
+    private static final int JDK_REQUESTS = 2_000;
+    private static final int JDK_IN_FLIGHT = 16;
+    /** No answer within this is a hang, whatever the request was. */
+    private static final Duration DEADLINE = Duration.ofSeconds(8);
     private static final String VALID_BODY = "{\"prompt\":\"a lighthouse at dusk\",\"seed\":42,\"width\":512,\"height\":512,"
             + "\"steps\":4,\"sampler\":\"tiue\"}";
 
@@ -101,6 +112,91 @@ class GatewayFuzzTest {
         assertEquals(202, accepted.status(), accepted.body());
         String id = accepted.json().getString("id");
         assertEquals(200, gateway.send(HttpMethod.GET, "/v1/jobs/" + id, BETA_KEY, Map.of(), null).status());
+    }
+
+    /**
+     * The JDK's HttpClient at its default version (HTTP/2: an h2c upgrade offered on every new connection) gets an
+     * answer to every request of the same sequence, and to each of the errors Netty raises before any handler runs
+     * (431, 414, 413, 400), each followed by a request that must be served. Before the upgrade was declined, requests
+     * after a 431 went unanswered on this client.
+     */
+    @Test
+    void theJdkClientAtItsDefaultVersionGetsAnAnswerToEveryRequest() {
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(DEADLINE).build();
+        assertEquals(java.net.http.HttpClient.Version.HTTP_2, client.version(), "the JDK's default, which users get");
+        Random random = new Random(SEED);
+        List<HttpRequest> requests = new ArrayList<>();
+        List<String> shown = new ArrayList<>();
+        int unsendable = 0;
+        for (int i = 0; i < JDK_REQUESTS; i++) {
+            Probe probe = probe(random);
+            HttpRequest request = jdkRequest(probe);
+            if (request == null) {
+                unsendable++; // a URI or header the JDK client refuses to send at all
+                continue;
+            }
+            requests.add(request);
+            shown.add(probe.toString());
+        }
+        assertTrue(unsendable < JDK_REQUESTS / 10, unsendable + " probes the JDK client cannot send");
+        List<String> problems = new ArrayList<>(runAll(requests.size(), JDK_IN_FLIGHT,
+                i -> sendJdk(client, requests.get(i), shown.get(i), null)));
+
+        // Rejected by the HTTP codec itself, before any route, each followed by a request that must be served.
+        String base = "http://localhost:" + gateway.port();
+        String ok = "{\"prompt\":\"served after an error\"}";
+        HttpRequest valid = jsonPost(base + "/v1/jobs", "Bearer " + ALPHA_KEY, ok);
+        Map<Integer, HttpRequest> errors = new java.util.LinkedHashMap<>();
+        errors.put(431, jsonPost(base + "/v1/jobs", "Bearer " + "k".repeat(20_000), ok));
+        errors.put(414, HttpRequest.newBuilder(URI.create(base + "/v1/jobs?q=" + "z".repeat(10_000)))
+                .header("Authorization", "Bearer " + ALPHA_KEY).timeout(DEADLINE).GET().build());
+        errors.put(413, jsonPost(base + "/v1/jobs", "Bearer " + ALPHA_KEY, "{\"prompt\":\"" + "y".repeat(8_000) + "\"}"));
+        errors.put(400, jsonPost(base + "/v1/jobs", "Bearer " + ALPHA_KEY, "{\"prompt\":"));
+        for (int round = 0; round < 3; round++) {
+            for (Map.Entry<Integer, HttpRequest> error : errors.entrySet()) {
+                problems.addAll(runAll(1, 1, i -> sendJdk(client, error.getValue(), "the " + error.getKey() + " case",
+                        error.getKey())));
+                problems.addAll(runAll(1, 1, i -> sendJdk(client, valid, "a valid job after a " + error.getKey(), 202)));
+            }
+        }
+        assertEquals(List.of(), problems.subList(0, Math.min(20, problems.size())),
+                problems.size() + " of " + (requests.size() + 24) + " JDK client requests went wrong");
+    }
+
+    private static HttpRequest jsonPost(String uri, String authorization, String body) {
+        return HttpRequest.newBuilder(URI.create(uri)).header("Authorization", authorization)
+                .header("Content-Type", "application/json").timeout(DEADLINE)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    /** The probe as the JDK client sends it; null when the client refuses to (a malformed URI, a restricted header). */
+    private static HttpRequest jdkRequest(Probe probe) {
+        try {
+            HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://localhost:" + gateway.port() + probe.uri()))
+                    .timeout(DEADLINE)
+                    .method(probe.method().name(), probe.body() == null ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofByteArray(probe.body().getBytes()));
+            probe.headers().forEach(builder::header);
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Sends one request; a problem when there is no answer by the deadline, a 5xx, or an error outside the format. */
+    private static Future<String> sendJdk(java.net.http.HttpClient client, HttpRequest request, String shown,
+                                          Integer expectedStatus) {
+        return Future.fromCompletionStage(client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()))
+                .map(resp -> {
+                    if (expectedStatus != null && resp.statusCode() != expectedStatus) {
+                        return "expected " + expectedStatus + " for " + abbreviate(shown) + ", got " + resp.statusCode();
+                    }
+                    boolean head = request.method().equals("HEAD");
+                    return judge(shown + " (JDK client, " + resp.version() + ")", resp.statusCode(),
+                            resp.headers().firstValue("Content-Type").orElse(null), head ? null : Buffer.buffer(resp.body()));
+                })
+                .recover(err -> Future.succeededFuture("no answer within " + DEADLINE.toSeconds() + " s (JDK client) to "
+                        + abbreviate(shown) + ": " + err));
     }
 
     // ---- HTTP requests through the Vert.x client ----
@@ -252,7 +348,8 @@ class GatewayFuzzTest {
     }
 
     private Future<String> send(Probe probe) {
-        RequestOptions options = new RequestOptions().setMethod(probe.method()).setURI(probe.uri());
+        RequestOptions options = new RequestOptions().setMethod(probe.method()).setURI(probe.uri())
+                .setIdleTimeout(DEADLINE.toMillis()); // silence this long fails the request: a hang is a problem too
         probe.headers().forEach(options::putHeader);
         return http.request(options)
                 .compose(req -> probe.body() == null ? req.send() : req.send(probe.body()))

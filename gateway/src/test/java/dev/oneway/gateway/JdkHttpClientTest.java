@@ -56,6 +56,32 @@ class JdkHttpClientTest {
         assertEquals(200, next.statusCode(), "the gateway serves the next client as ever");
     }
 
+    /**
+     * curl --http2-prior-knowledge, as a user would type it: it ends at once with a clear error (the gateway speaks
+     * HTTP/1.1 on cleartext and closes a connection that opens with the HTTP/2 preface), never waits for an answer
+     * that does not come, and the gateway serves the next request.
+     */
+    @Test
+    void curlWithHttp2PriorKnowledgeEndsAtOnceAndTheNextRequestIsServed() throws Exception {
+        String url = "http://127.0.0.1:" + gateway.port() + "/health/live";
+        Process curl = new ProcessBuilder("curl", "--http2-prior-knowledge", "-sS", "-o", "/dev/null",
+                "-w", "%{http_code}", "--max-time", "60", url).redirectErrorStream(true).start();
+        boolean ended = curl.waitFor(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        if (!ended) {
+            curl.destroyForcibly();
+        }
+        assertTrue(ended, "curl --http2-prior-knowledge got no answer within " + DEADLINE.toSeconds() + " s");
+        String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        // Either refused (a non-zero exit with curl's own message) or served; an HTTP/2 200 would be fine too.
+        assertTrue(curl.exitValue() != 0 ? !output.isBlank() : output.endsWith("200"),
+                "exit " + curl.exitValue() + ": " + output);
+
+        Process next = new ProcessBuilder("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                String.valueOf(DEADLINE.toSeconds()), url).redirectErrorStream(true).start();
+        assertTrue(next.waitFor(DEADLINE.toSeconds() + 2, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("200", new String(next.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
     @Test
     void everyRequestOfTheDefaultJdkClientIsAnsweredEvenAfterErrors() throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(DEADLINE).build();
