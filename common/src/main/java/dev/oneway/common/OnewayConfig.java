@@ -112,6 +112,20 @@ public final class OnewayConfig {
         }
         apiKeys();
         batchInvariant();
+        httpInstances();
+    }
+
+    /** ONEWAY_HTTP_INSTANCES: a positive number, or auto for one per CPU core. */
+    public int httpInstances() {
+        String value = get(Setting.HTTP_INSTANCES).trim();
+        if (value.equalsIgnoreCase("auto")) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        if (!isInteger(value) || value.length() > 4 || Integer.parseInt(value) == 0) {
+            throw new IllegalArgumentException(Setting.HTTP_INSTANCES.envName() + " must be auto or a positive number, got '"
+                    + value + "'");
+        }
+        return Integer.parseInt(value);
     }
 
     private static boolean isInteger(String s) {

@@ -50,7 +50,10 @@ public enum Setting {
     SHUTDOWN_GRACE_MS("30000", "On SIGTERM: how long a worker may finish its batch (else hands it back) and a gateway may drain, before exiting."),
     DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects."),
     EMBEDDED_KAFKA_PORT("9092", "Standalone only: port of the embedded Kafka broker on 127.0.0.1 (where the ONEWAY_KAFKA_BOOTSTRAP default points); 0 = any free port."),
-    EMBEDDED_S3_PORT("9000", "Standalone only: port of the embedded S3 server on 127.0.0.1 (where the ONEWAY_S3_ENDPOINT default points); 0 = any free port.");
+    EMBEDDED_S3_PORT("9000", "Standalone only: port of the embedded S3 server on 127.0.0.1 (where the ONEWAY_S3_ENDPOINT default points); 0 = any free port."),
+    HTTP_INSTANCES("auto", "HTTP/WebSocket server verticles of a gateway, each on its own event loop, sharing the port and the job view; auto = one per CPU core."),
+    WS_MAX_MESSAGE_BYTES("65536", "Largest WebSocket message (and frame) a client may send the gateway; a larger one closes the connection with 1009."),
+    WS_WRITE_QUEUE_BYTES("262144", "Bytes of events the gateway holds for one WebSocket client that does not read them; an event that finds the queue still full closes the connection (1008, too slow).");
 
     private final String defaultValue;
     private final String description;

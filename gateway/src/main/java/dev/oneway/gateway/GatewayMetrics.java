@@ -4,7 +4,7 @@ import dev.oneway.common.PrometheusMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.util.Collection;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What one gateway did, served at its /metrics: jobs it accepted and canceled per tenant, and its open
@@ -25,10 +25,23 @@ final class GatewayMetrics {
                 .tag("tenant", tenant).register(registry).increment();
     }
 
-    /** Read at each scrape; the collection must only change on the thread that serves /metrics. */
-    void watchWebSockets(Collection<?> connections) {
-        Gauge.builder("oneway.websocket.connections", connections, Collection::size)
+    private final AtomicInteger webSockets = new AtomicInteger();
+
+    GatewayMetrics() {
+        Gauge.builder("oneway.websocket.connections", webSockets, AtomicInteger::get)
                 .description("Open /v1/events WebSocket connections").strongReference(true).register(registry);
+    }
+
+    /** A WebSocket client joined (+1) or left (-1) on any event loop. */
+    void webSockets(int delta) {
+        webSockets.addAndGet(delta);
+    }
+
+    /** Connections closed because the client did not read its events (the write queue stayed full). */
+    void slowWebSocketClosed() {
+        Counter.builder("oneway.websocket.closed.slow")
+                .description("WebSocket connections closed because the client did not read its events")
+                .register(registry).increment();
     }
 
     String scrape() {

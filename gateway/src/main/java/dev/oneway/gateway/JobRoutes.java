@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The /v1/jobs endpoints. Runs on the gateway's event loop; the view it reads is filled by
- * {@link JobViewVerticle} and the writes go through {@link JobSubmitter}.
+ * The /v1/jobs endpoints. One per HTTP event loop, used only there; the view it reads is shared and filled by
+ * {@link JobViewVerticle}, and the writes go through the gateway's one {@link JobSubmitter}.
  */
 final class JobRoutes {
 
@@ -44,18 +44,21 @@ final class JobRoutes {
     private final TenantRateLimiter rateLimiter;
     private final int maxUnfinishedPerTenant;
     private final long ackTimeoutMs;
-    /** Submissions waiting for Kafka, by job id: a repeated Idempotency-Key joins the one in flight. */
+    /**
+     * Submissions of this event loop waiting for Kafka, by job id: a repeated Idempotency-Key joins the one in flight
+     * (one that reached another event loop is settled through the log, as between gateways).
+     */
     private final Map<String, Submission> inFlight = new HashMap<>();
 
-    JobRoutes(OnewayConfig config, SubmissionRules rules, JobView view, JobViewVerticle viewReader,
-              JobSubmitter submitter, ImageLinks links, GatewayMetrics metrics) {
-        this.rules = rules;
-        this.view = view;
-        this.viewReader = viewReader;
-        this.submitter = submitter;
-        this.links = links;
-        this.metrics = metrics;
-        this.rateLimiter = new TenantRateLimiter(config.getInt(Setting.JOBS_PER_MINUTE_PER_TENANT));
+    JobRoutes(GatewayVerticle.Shared shared) {
+        OnewayConfig config = shared.config();
+        this.rules = shared.rules();
+        this.view = shared.view();
+        this.viewReader = shared.viewReader();
+        this.submitter = shared.submitter();
+        this.links = shared.links();
+        this.metrics = shared.metrics();
+        this.rateLimiter = shared.rateLimiter();
         this.maxUnfinishedPerTenant = config.getInt(Setting.MAX_UNFINISHED_JOBS_PER_TENANT);
         this.ackTimeoutMs = config.getInt(Setting.KAFKA_ACK_TIMEOUT_MS);
     }
@@ -170,6 +173,7 @@ final class JobRoutes {
         JobRequest claim = admit(tenant, spec, id);
         Promise<JobState> decided = Promise.promise();
         inFlight.put(id, new Submission(tenant, decided.future()));
+        view.submitting(tenant, 1);
         Future<Accepted> answer = submitter.publish(JobEvent.claimed(claim))
                 .compose(claimed -> readBack(ctx))
                 .compose(read -> {
@@ -191,6 +195,7 @@ final class JobRoutes {
                 });
         answer.onComplete(ar -> {
             inFlight.remove(id);
+            view.submitting(tenant, -1);
             if (ar.succeeded()) {
                 decided.complete(ar.result().job());
             } else {
@@ -224,7 +229,11 @@ final class JobRoutes {
         JobRequest job = admit(tenant, spec, id);
         Future<JobState> accepted = write(job);
         inFlight.put(id, new Submission(tenant, accepted));
-        accepted.onComplete(ar -> inFlight.remove(id));
+        view.submitting(tenant, 1);
+        accepted.onComplete(ar -> {
+            inFlight.remove(id);
+            view.submitting(tenant, -1);
+        });
         return accepted;
     }
 
@@ -235,8 +244,7 @@ final class JobRoutes {
             throw ApiError.tooManyRequests("rate_limited", "too many submissions; retry in " + retryAfter + " s",
                     retryAfter);
         }
-        long submitting = inFlight.values().stream().filter(s -> s.tenant().equals(tenant)).count();
-        if (view.unfinished(tenant) + submitting >= maxUnfinishedPerTenant) {
+        if (view.unfinished(tenant) >= maxUnfinishedPerTenant) {
             throw ApiError.tooManyRequests("too_many_unfinished_jobs", "at most " + maxUnfinishedPerTenant
                     + " queued or running jobs per tenant; wait for some to finish", 5);
         }
@@ -248,9 +256,11 @@ final class JobRoutes {
         return submitter.submit(job).map(v -> {
             view.acceptedHere(job);
             metrics.accepted(job.tenant());
-            try (JobLogContext ignored = JobLogContext.of(job)) {
-                log.info("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),
-                        job.sampler(), job.seed());
+            if (log.isDebugEnabled()) { // not INFO: one line per accepted job cost a fair share of a submission
+                try (JobLogContext ignored = JobLogContext.of(job)) {
+                    log.debug("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),
+                            job.sampler(), job.seed());
+                }
             }
             // The answer describes the job as accepted (queued), whatever a fast worker has done since.
             return JobState.withRecord(null, job);

@@ -11,7 +11,7 @@ import java.util.function.UnaryOperator;
 /**
  * Every job's latest state, folded from the jobs topic (a job exists once its record is there) and the events
  * topic by {@link JobViewVerticle}'s follower thread, and read by the HTTP routes on the event loops, hence the
- * concurrent map of immutable states. The routes call {@link JobViewVerticle#sync()} first when they need the
+ * concurrent maps of immutable states. The routes call {@link JobViewVerticle#readToEnd} first when they need the
  * view to include everything acknowledged so far (the view itself never guesses ahead of the log).
  */
 final class JobView {
@@ -21,7 +21,14 @@ final class JobView {
     private final ConcurrentHashMap<String, JobRequest> firstClaims = new ConcurrentHashMap<>();
     /** Jobs this gateway got acknowledged whose records it has not read back yet: they count against the quota. */
     private final ConcurrentHashMap<String, String> acceptedNotYetRead = new ConcurrentHashMap<>();
+    /** Submissions waiting for Kafka's acknowledgement on any event loop of this gateway, by tenant. */
+    private final ConcurrentHashMap<String, AtomicInteger> submittingByTenant = new ConcurrentHashMap<>();
     private volatile boolean caughtUp;
+
+    /** A submission of {@code tenant} starts (+1) or ends (-1) waiting for Kafka: it counts against the quota meanwhile. */
+    void submitting(String tenant, int delta) {
+        submittingByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).addAndGet(delta);
+    }
 
     /** A job this gateway just got acknowledged: counted as unfinished at once, until its record is read back. */
     void acceptedHere(JobRequest job) {
@@ -84,11 +91,15 @@ final class JobView {
                 ? Optional.of(state) : Optional.empty();
     }
 
-    /** Queued or running jobs of a tenant, as far as the log has been read, plus those this gateway just accepted. */
+    /**
+     * Queued or running jobs of a tenant, as far as the log has been read, plus those this gateway just accepted and
+     * those it is submitting.
+     */
     int unfinished(String tenant) {
         AtomicInteger count = unfinishedByTenant.get(tenant);
-        long mine = acceptedNotYetRead.values().stream().filter(tenant::equals).count();
-        return (count == null ? 0 : count.get()) + (int) mine;
+        AtomicInteger submitting = submittingByTenant.get(tenant);
+        long mine = acceptedNotYetRead.isEmpty() ? 0 : acceptedNotYetRead.values().stream().filter(tenant::equals).count();
+        return (count == null ? 0 : count.get()) + (submitting == null ? 0 : submitting.get()) + (int) mine;
     }
 
     int size() {

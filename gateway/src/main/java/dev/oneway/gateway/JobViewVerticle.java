@@ -11,6 +11,9 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import io.vertx.core.Context;
 import java.time.Duration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,9 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the jobs topic and the events topic from the beginning and folds both into the {@link JobView}, so any
  * gateway answers for any job and a restarted one loses nothing. A job exists once its record is on the jobs
- * topic (that one write is its acceptance); the rest of its life comes from the events topic. Changes are then
- * published on a local event-bus address for the WebSocket fan-out: a new record as {@code job.queued}, an
- * event as itself.
+ * topic (that one write is its acceptance); the rest of its life comes from the events topic. Each change then goes
+ * to every listener (the WebSocket hub of each HTTP event loop), on the listener's own context and in log order:
+ * a new record as {@code job.queued}, an event as itself. The view and this verticle's methods are safe to use from
+ * any event loop.
  *
  * <p>Deployment completes once the view has read every record that existed when it started.
  */
@@ -35,15 +39,24 @@ final class JobViewVerticle extends VerticleBase {
     private final OnewayConfig config;
     private final JobView view;
     private final String clientId;
-    private final String fanOutAddress;
+    /** Each HTTP event loop's hub, by its context: the same event object goes to each, in log order. */
+    private final Map<Context, Consumer<JobEvent>> listeners = new ConcurrentHashMap<>();
     private LogFollower follower;
     private String jobsTopic;
 
-    JobViewVerticle(OnewayConfig config, JobView view, String clientId, String fanOutAddress) {
+    JobViewVerticle(OnewayConfig config, JobView view, String clientId) {
         this.config = config;
         this.view = view;
         this.clientId = clientId;
-        this.fanOutAddress = fanOutAddress;
+    }
+
+    /** From now on, each change of the view is handed to {@code listener} on {@code context}. */
+    void addListener(Context context, Consumer<JobEvent> listener) {
+        listeners.put(context, listener);
+    }
+
+    void removeListener(Context context) {
+        listeners.remove(context);
     }
 
     @Override
@@ -87,20 +100,20 @@ final class JobViewVerticle extends VerticleBase {
     /** On the follower's thread, for each record in partition order. */
     private void fold(ConsumerRecord<String, String> record) {
         JsonObject json = new JsonObject(record.value());
-        JsonObject changed;
+        JobEvent changed;
         if (record.topic().equals(jobsTopic)) {
             JobState created = view.applyRecord(JobRequest.fromJson(json));
-            changed = created == null ? null : JobEvent.queued(created.request()).toJson();
+            changed = created == null ? null : JobEvent.queued(created.request());
         } else {
             JobEvent event = JobEvent.fromJson(json);
             changed = !view.apply(event) ? null
                     : event.type() == EventType.CANCEL_REQUESTED // clients see the outcome, not the request
-                            ? JobEvent.canceled(event.id(), event.tenant(), event.at()).toJson()
-                            : event.toJson();
+                            ? JobEvent.canceled(event.id(), event.tenant(), event.at())
+                            : event;
         }
         // History replayed at start has no audience: WebSocket clients connect only once caught up.
         if (changed != null && view.caughtUp()) {
-            vertx.eventBus().publish(fanOutAddress, changed);
+            listeners.forEach((context, listener) -> context.runOnContext(v -> listener.accept(changed)));
         }
     }
 }

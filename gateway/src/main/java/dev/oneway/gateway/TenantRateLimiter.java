@@ -1,11 +1,14 @@
 package dev.oneway.gateway;
 
-import java.util.HashMap;
+import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A token bucket per tenant: a burst of up to a minute's allowance, refilled evenly. Used on one
- * event loop only, so it needs no locking; each gateway instance limits on its own.
+ * A token bucket per tenant: a burst of up to a minute's allowance, refilled evenly. One per gateway, shared by
+ * its event loops (a tenant's bucket is locked only for the moment of taking a token); each gateway limits on
+ * its own.
  */
 final class TenantRateLimiter {
 
@@ -16,22 +19,31 @@ final class TenantRateLimiter {
 
     private final double capacity;
     private final double tokensPerNano;
-    private final Map<String, Bucket> buckets = new HashMap<>();
+    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
 
     TenantRateLimiter(int perMinute) {
         this.capacity = perMinute;
         this.tokensPerNano = perMinute / 60e9;
     }
 
+    static TenantRateLimiter fromConfig(OnewayConfig config) {
+        return new TenantRateLimiter(config.getInt(Setting.JOBS_PER_MINUTE_PER_TENANT));
+    }
+
     /** Takes one token: 0 when granted, else the whole seconds until one is available. */
     long acquire(String tenant) {
-        long now = System.nanoTime();
         Bucket bucket = buckets.computeIfAbsent(tenant, t -> {
             Bucket b = new Bucket();
             b.tokens = capacity;
-            b.refilledAtNanos = now;
+            b.refilledAtNanos = System.nanoTime();
             return b;
         });
+        synchronized (bucket) {
+            return take(bucket, System.nanoTime());
+        }
+    }
+
+    private long take(Bucket bucket, long now) {
         bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.refilledAtNanos) * tokensPerNano);
         bucket.refilledAtNanos = now;
         if (bucket.tokens >= 1) {

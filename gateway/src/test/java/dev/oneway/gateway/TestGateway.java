@@ -232,6 +232,21 @@ final class TestGateway implements AutoCloseable {
         }
     }
 
+    /** Writes many job records at once, as many gateways would, and returns once Kafka has them all. */
+    void publishJobs(List<JobRequest> jobs) {
+        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        for (JobRequest job : jobs) {
+            sent.add(worker.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), job.id(), job.toJson().encode())));
+        }
+        try {
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Reads a topic from the beginning until {@code done} holds for what was read, or fails after 20 s. */
     List<ConsumerRecord<String, String>> readTopic(Setting topic, Predicate<List<ConsumerRecord<String, String>>> done) {
         Properties props = new Properties();
