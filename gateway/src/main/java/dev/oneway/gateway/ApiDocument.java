@@ -30,7 +30,9 @@ import org.yaml.snakeyaml.representer.Representer;
  * The OpenAPI document of the HTTP API (resource {@code openapi.yaml}) as this gateway serves it: the
  * limits and defaults in its schemas are replaced by the gateway's settings, it must be a valid OpenAPI
  * 3.1 contract for the gateway to start, and request bodies are validated against its schemas, so the
- * document, the configuration and the behaviour cannot tell different stories.
+ * document, the configuration and the behaviour cannot tell different stories. Job submissions, the hot path, are
+ * checked by {@link SubmissionChecks}, the JobSubmission schema compiled into plain checks that answer as the
+ * validator does.
  */
 final class ApiDocument {
 
@@ -45,6 +47,8 @@ final class ApiDocument {
     // Built once: building a validator resolves the schema anew, which cost more than the rest of a submission.
     private final Validator submissionValidator;
     private final Validator idempotencyKeyValidator;
+    /** The JobSubmission schema as plain checks (null if it ever outgrows them): the hot path of POST /v1/jobs. */
+    private final SubmissionChecks submissionChecks;
 
     private ApiDocument(OpenAPIContract contract, String yaml, JsonObject document) {
         this.contract = contract;
@@ -58,6 +62,7 @@ final class ApiDocument {
                 .filter(p -> p.getName().equals(IDEMPOTENCY_KEY))
                 .map(p -> repository().validator(p.getSchema()))
                 .findFirst().orElseThrow();
+        this.submissionChecks = SubmissionChecks.compile(jobSubmission);
     }
 
     /** Reads the document, applies the settings to it and checks it as an OpenAPI contract. */
@@ -71,6 +76,11 @@ final class ApiDocument {
                 .map(contract -> new ApiDocument(contract, doc.getValue(), doc.getKey())));
     }
 
+    /** The JobSubmission schema, with the settings' limits. */
+    JsonObject jobSubmissionSchema() {
+        return jobSubmission;
+    }
+
     /** The document as served at GET /openapi.yaml. */
     String yaml() {
         return yaml;
@@ -78,6 +88,11 @@ final class ApiDocument {
 
     /** Null when {@code body} (decoded JSON) is a valid POST /v1/jobs body, else what is wrong with it, in words. */
     String problemWithJobSubmission(Object body) {
+        return submissionChecks != null ? submissionChecks.problem(body) : problemWithJobSubmissionBySchema(body);
+    }
+
+    /** {@link #problemWithJobSubmission} by the generic JSON-schema validator, which the fast checks must agree with. */
+    String problemWithJobSubmissionBySchema(Object body) {
         OutputUnit result = submissionValidator.validate(body);
         return result.getValid() ? null : SchemaMessages.describe(result, jobSubmission, body, "the body");
     }

@@ -45,8 +45,7 @@ final class SchemaMessages {
                                         boolean required) {
         return switch (keyword) {
             case "required" -> missing(schema, value) + " is required";
-            case "additionalProperties" -> "unknown field '" + lastSegment(error.getInstanceLocation()) + "'; allowed: "
-                    + String.join(", ", schema.getJsonObject("properties", new JsonObject()).fieldNames());
+            case "additionalProperties" -> unknownField(schema, lastSegment(error.getInstanceLocation()));
             case "type" -> value == null && required ? name + " is required" : name + " must be " + types(schema, name);
             case "minLength", "maxLength" -> name + " must be " + lengthRule(schema) + ", got " + length(value);
             case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf" ->
@@ -57,6 +56,11 @@ final class SchemaMessages {
         };
     }
 
+    static String unknownField(JsonObject schema, String field) {
+        return "unknown field '" + field + "'; allowed: "
+                + String.join(", ", schema.getJsonObject("properties", new JsonObject()).fieldNames());
+    }
+
     /** The name of the first required property the instance lacks. */
     private static String missing(JsonObject schema, Object value) {
         JsonObject json = value instanceof JsonObject object ? object : new JsonObject();
@@ -64,7 +68,7 @@ final class SchemaMessages {
                 .filter(p -> !json.containsKey(p)).findFirst().orElse("a field");
     }
 
-    private static String types(JsonObject schema, String name) {
+    static String types(JsonObject schema, String name) {
         Object type = schema.getValue("type");
         List<String> types = type instanceof JsonArray array
                 ? array.stream().map(String::valueOf).filter(t -> !t.equals("null")).toList()
@@ -82,7 +86,7 @@ final class SchemaMessages {
         return words;
     }
 
-    private static String lengthRule(JsonObject schema) {
+    static String lengthRule(JsonObject schema) {
         Integer min = schema.getInteger("minLength");
         Integer max = schema.getInteger("maxLength");
         if (min != null && max != null) {
@@ -96,7 +100,7 @@ final class SchemaMessages {
         return s.codePointCount(0, s.length());
     }
 
-    private static String numberRule(JsonObject schema) {
+    static String numberRule(JsonObject schema) {
         Number min = schema.getNumber("minimum");
         Number max = schema.getNumber("maximum");
         Number multiple = schema.getNumber("multipleOf");
@@ -110,7 +114,7 @@ final class SchemaMessages {
         return "a multiple of " + multiple + (range.isEmpty() ? "" : " " + range);
     }
 
-    private static String choices(JsonObject schema) {
+    static String choices(JsonObject schema) {
         JsonArray values = schema.containsKey("enum") ? schema.getJsonArray("enum") : new JsonArray().add(schema.getValue("const"));
         return values.stream().filter(Objects::nonNull).map(String::valueOf).collect(Collectors.joining(", "));
     }

@@ -40,7 +40,10 @@ final class SubmissionRules {
         }
     }
 
-    /** Reads a POST /v1/jobs body; every problem is a 400 whose message names the field. */
+    /**
+     * Reads a POST /v1/jobs body: one JSON parse, the document's checks on what it holds, then the typed request.
+     * Every problem is a 400 whose message names the field.
+     */
     JobSpec parse(Buffer body) {
         if (body == null || body.length() == 0) {
             throw ApiError.invalid("the body must be a JSON object with at least \"prompt\"");
@@ -55,9 +58,7 @@ final class SubmissionRules {
         if (problem != null) {
             throw ApiError.invalid(problem);
         }
-        JsonObject json = (JsonObject) decoded;
-        return new JobSpec(json.getString("prompt"), json.getLong("seed"), json.getInteger("width"),
-                json.getInteger("height"), json.getInteger("steps"), json.getString("sampler"));
+        return JobSpec.from((JsonObject) decoded);
     }
 
     /** A 400 unless the Idempotency-Key header is as the document describes it. */

@@ -223,7 +223,7 @@ class GatewayFuzzTest {
     }
 
     /** A valid body with a few random byte-level edits: deletions, insertions, swaps, truncation, duplication. */
-    private static Buffer mutatedJson(Random r) {
+    static Buffer mutatedJson(Random r) {
         StringBuilder s = new StringBuilder(VALID_BODY);
         int edits = 1 + r.nextInt(4);
         for (int e = 0; e < edits && s.length() > 0; e++) {
@@ -240,7 +240,7 @@ class GatewayFuzzTest {
     }
 
     /** Well-formed JSON whose values are of the wrong type or out of range, with unknown fields and deep nesting. */
-    private static Buffer mistypedJson(Random r) {
+    static Buffer mistypedJson(Random r) {
         if (r.nextInt(20) == 0) {
             int depth = 500 + r.nextInt(3000);
             return Buffer.buffer("{\"prompt\":" + "[".repeat(depth) + "]".repeat(depth) + "}");
