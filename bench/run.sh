@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Builds and runs the performance suite; writes docs/benchmarks.md and docs/bench-*.png.
-#   bench/run.sh [--quick] [--skip-512] [--only engine,gateway,overhead,fanout,realsize] [--skip PARTS] ...
+#   bench/run.sh [--quick] [--skip-512] [--only engine,gateway,wrk,overhead,fanout,realsize] [--skip PARTS] ...
 # (All flags: bench/src/main/java/dev/oneway/bench/BenchOptions.java.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# the fan-out part holds 5,000 WebSockets open: two file descriptors each across client and gateway
+# the fan-out part holds 5,000 and 20,000 WebSockets open: one file descriptor each in the client and in the gateway
+# JVM (capped below the open-files limit when it cannot be raised)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
+# the wrk part drives the gateway with Debian's wrk; installed here when missing (as root), else that part is skipped
+if ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; } || true
+fi
+command -v wrk >/dev/null 2>&1 || echo "bench/run.sh: wrk not found (apt-get install wrk); its part will say so and be skipped" >&2
 ./mvnw -q -DskipTests package -pl bench -am
 # OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads sleep instead of spinning while they wait (section 0 of the report)
 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 OMP_WAIT_POLICY=PASSIVE \

@@ -35,11 +35,16 @@ public final class BenchMain {
         if (options.runs("gateway")) {
             sections.add(new GatewayBench(options).run());
         }
+        if (options.runs("wrk")) {
+            sections.add(new WrkBench(options).run());
+        }
         if (options.runs("overhead")) {
             sections.add(new OverheadBench(options).run());
         }
         if (options.runs("fanout")) {
-            sections.add(new FanOutBench(options).run());
+            for (int connections : options.connections()) {
+                sections.add(new FanOutBench(options).run(connections));
+            }
         }
         if (options.runs("realsize")) {
             sections.add(new RealSizeBench(options).run());

@@ -12,18 +12,18 @@ import java.util.Set;
  * @param parts    which parts run: engine, realsize, gateway, overhead, fanout
  * @param realSide side of the SD1.5 image used by the engine parts (TiUE vs looped, efficiency)
  * @param sizes    sides of the real-size part (256, 512)
- * @param connections WebSocket connections of the fan-out part
+ * @param connections WebSocket connections of the fan-out part, one measurement each
  * @param docs     where the report and the charts go
  * @param realBatching also measure batching (1 vs 4) on SD1.5 at realSide (slow)
  */
-public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<Integer> sizes, int connections, Path docs,
-                           boolean realBatching) {
+public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<Integer> sizes, List<Integer> connections,
+                           Path docs, boolean realBatching) {
 
-    public static final List<String> ALL_PARTS = List.of("engine", "gateway", "overhead", "fanout", "realsize");
+    public static final List<String> ALL_PARTS = List.of("engine", "gateway", "wrk", "overhead", "fanout", "realsize");
 
     public static final String USAGE = """
-            java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,overhead,fanout,realsize]
-                 [--skip realsize,...] [--skip-512] [--real-side 256] [--real-batching] [--connections 5000] [--docs docs]
+            java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,wrk,overhead,fanout,realsize]
+                 [--skip realsize,...] [--skip-512] [--real-side 256] [--real-batching] [--connections 5000,20000] [--docs docs]
             Runs the benchmarks and writes <docs>/benchmarks.md and <docs>/bench-*.png.""";
 
     public static BenchOptions parse(String... args) {
@@ -32,7 +32,7 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
         boolean realBatching = false;
         Set<String> parts = new LinkedHashSet<>(ALL_PARTS);
         Integer realSide = null;
-        Integer connections = null;
+        List<Integer> connections = null;
         Path docs = Path.of("docs");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -42,14 +42,15 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
                 case "--only" -> parts = partsOf(value(args, ++i));
                 case "--skip" -> parts.removeAll(partsOf(value(args, ++i)));
                 case "--real-side" -> realSide = Integer.parseInt(value(args, ++i));
-                case "--connections" -> connections = Integer.parseInt(value(args, ++i));
+                case "--connections" -> connections = java.util.Arrays.stream(value(args, ++i).split(","))
+                        .map(String::trim).map(Integer::parseInt).toList();
                 case "--docs" -> docs = Path.of(value(args, ++i));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'\n" + USAGE);
             }
         }
         List<Integer> sizes = quick || skip512 ? List.of(256) : List.of(256, 512);
         return new BenchOptions(quick, parts, realSide != null ? realSide : quick ? 128 : 256, sizes,
-                connections != null ? connections : quick ? 500 : 5000, docs, realBatching);
+                connections != null ? connections : quick ? List.of(500) : List.of(5000, 20_000), docs, realBatching);
     }
 
     public boolean runs(String part) {

@@ -69,8 +69,9 @@ public final class GatewayBench {
         series.put("requests/s", List.of(bareMedian, gatewayMedian));
         Path chart = Charts.bars(options.docs().resolve("bench-gateway.png"), "POST /v1/jobs vs a bare 202 endpoint (median req/s)",
                 "requests/s", List.of("bare Vert.x 202", "gateway (Kafka acks=all)"), series);
-        String md = f("Both servers run in one child JVM (embedded KRaft Kafka, replication 1, with acks=all; the gateway writes "
-                + "the job.queued event and the job record and answers 202 only after both are acknowledged). The load "
+        String md = f("Both servers run in one child JVM (embedded KRaft Kafka, replication 1, with acks=all; the gateway answers "
+                + "202 only after Kafka acknowledged the job record), each on every core (the gateway's HTTP verticle and the "
+                + "bare endpoint deployed once per event loop). The load "
                 + "generator (`LoadGenerator`, Vert.x HttpClient, %d keep-alive connections, closed loop) runs in the "
                 + "benchmark JVM; each round measures %d s after %d s of warm-up, bare first, then the gateway. Latencies in ms.\n\n",
                 CONNECTIONS, measureMs / 1000, warmupMs / 1000)
@@ -79,8 +80,8 @@ public final class GatewayBench {
                 bareMedian, 100 * ratio)
                 + Report.image("gateway", chart, options.docs());
         return new Section("4. Gateway: job submissions per second", md, List.of(new Goal("4",
-                "POST /v1/jobs req/s vs bare Vert.x 202", ">= 25%", f("%.0f%% (%.0f vs %.0f req/s)", 100 * ratio, gatewayMedian,
-                bareMedian), ratio >= 0.25)));
+                "POST /v1/jobs req/s vs bare Vert.x 202", ">= 35%", f("%.0f%% (%.0f vs %.0f req/s)", 100 * ratio, gatewayMedian,
+                bareMedian), ratio >= 0.35)));
     }
 
     static Map<String, String> fields(String line) {

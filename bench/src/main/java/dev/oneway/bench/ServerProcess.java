@@ -2,7 +2,6 @@ package dev.oneway.bench;
 
 import dev.oneway.common.Setting;
 import dev.oneway.standalone.OnewaySystem;
-import io.vertx.core.http.HttpServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -12,7 +11,8 @@ import java.nio.file.Path;
 
 /**
  * The server side of the gateway and fan-out parts, in its own JVM: embedded Kafka and S3, a gateway
- * (no workers), and beside it on the same Vert.x a bare HTTP endpoint that reads the body and answers 202.
+ * (no workers), and beside it on the same Vert.x a bare HTTP endpoint that reads the body and answers 202, one
+ * instance per core as the gateway's HTTP server.
  * Prints "READY gateway=PORT bare=PORT kafka=BOOTSTRAP"; then on "mem" prints "MEM heapBytes rssKb"
  * after a GC, and stops when stdin closes.
  */
@@ -27,13 +27,8 @@ public final class ServerProcess {
                 .set(Setting.MAX_UNFINISHED_JOBS_PER_TENANT, 1_000_000_000)
                 .withoutWorkers()
                 .start();
-        HttpServer bare = system.vertx().createHttpServer()
-                .requestHandler(request -> request.body().onSuccess(body -> request.response()
-                        .setStatusCode(202)
-                        .putHeader("Content-Type", "application/json; charset=utf-8")
-                        .end("{\"status\":\"queued\"}")))
-                .listen(0).toCompletionStage().toCompletableFuture().get();
-        System.out.println("READY gateway=" + system.httpPort() + " bare=" + bare.actualPort() + " kafka="
+        int barePort = BareEndpoint.deploy(system.vertx()).toCompletionStage().toCompletableFuture().get();
+        System.out.println("READY gateway=" + system.httpPort() + " bare=" + barePort + " kafka="
                 + system.kafka().bootstrapServers());
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line = stdin.readLine(); line != null; line = stdin.readLine()) {

@@ -1,0 +1,203 @@
+package dev.oneway.bench;
+
+import static dev.oneway.bench.Report.f;
+
+import dev.oneway.gateway.GatewayMain;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Goal 4 with an external load generator: wrk (Debian's package), its Lua script giving every request a new prompt,
+ * against the gateway as deployed (GatewayMain in its own JVM, its Kafka broker and its S3 server each in another)
+ * and against a bare Vert.x 202 endpoint on every core (a JVM of its own), alternately, round after round.
+ */
+public final class WrkBench {
+
+    static final int THREADS = 2;
+    static final int CONNECTIONS = 128;
+
+    /** Each request a new prompt (thread number and counter), so nothing downstream can cache or deduplicate. */
+    static final String SCRIPT = """
+            local threads = {}
+            function setup(thread)
+              thread:set("tid", #threads)
+              table.insert(threads, thread)
+            end
+            local counter = 0
+            local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer demo-key"}
+            request = function()
+              counter = counter + 1
+              local body = '{"prompt":"a lighthouse at dusk, oil painting, variation ' .. tid .. '-' .. counter .. '"}'
+              return wrk.format("POST", "/v1/jobs", headers, body)
+            end
+            done = function(summary, latency, requests)
+              local e = summary.errors
+              io.write(string.format("WRK requests=%d duration_us=%d status_errors=%d socket_errors=%d p50_us=%d p99_us=%d\\n",
+                summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+                latency:percentile(50), latency:percentile(99)))
+            end
+            """;
+
+    record Run(double requestsPerSecond, long statusErrors, long socketErrors, double p50Ms, double p99Ms) { }
+
+    private final BenchOptions options;
+
+    public WrkBench(BenchOptions options) {
+        this.options = options;
+    }
+
+    public Section run() {
+        if (!wrkInstalled()) {
+            String md = "wrk is not installed (`apt-get install -y wrk`; bench/run.sh does it); this part was skipped.\n";
+            return new Section("4b. Gateway under wrk", md, List.of(new Goal("4", "POST /v1/jobs req/s vs bare Vert.x 202 (wrk)",
+                    ">= 35%", "not measured (no wrk)", null)));
+        }
+        int rounds = options.repeats(3);
+        int warmupS = options.quick() ? 2 : 3;
+        int measureS = options.quick() ? 4 : 10;
+        List<Run> gateway = new ArrayList<>();
+        List<Run> bare = new ArrayList<>();
+        double[] ratios = new double[rounds];
+        try (ChildJvm kafka = new ChildJvm("1g", InfraProcess.class, "kafka");
+             ChildJvm s3 = new ChildJvm("512m", InfraProcess.class, "s3");
+             ChildJvm bareServer = new ChildJvm("1g", BareEndpoint.class)) {
+            String bootstrap = GatewayBench.fields(kafka.await("READY")).get("address");
+            String s3Endpoint = GatewayBench.fields(s3.await("READY")).get("address");
+            int barePort = Integer.parseInt(GatewayBench.fields(bareServer.await("READY")).get("port"));
+            int gatewayPort = freePort();
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("ONEWAY_HTTP_PORT", String.valueOf(gatewayPort));
+            env.put("ONEWAY_KAFKA_BOOTSTRAP", bootstrap);
+            env.put("ONEWAY_S3_ENDPOINT", s3Endpoint);
+            env.put("ONEWAY_S3_ACCESS_KEY", InfraProcess.ACCESS_KEY);
+            env.put("ONEWAY_S3_SECRET_KEY", InfraProcess.SECRET_KEY);
+            env.put("ONEWAY_API_KEYS", "demo:demo-key");
+            env.put("ONEWAY_JOBS_PER_MINUTE_PER_TENANT", "1000000000");
+            env.put("ONEWAY_MAX_UNFINISHED_JOBS_PER_TENANT", "1000000000");
+            try (ChildJvm gatewayJvm = new ChildJvm("2g", env, List.of(), GatewayMain.class)) {
+                awaitReady(gatewayPort);
+                Path script = Files.createTempFile("oneway-wrk-", ".lua");
+                Files.writeString(script, SCRIPT);
+                for (int r = 0; r < rounds; r++) {
+                    EngineBench.log("wrk: round %d of %d", r + 1, rounds);
+                    wrk(barePort, script, warmupS);
+                    Run b = wrk(barePort, script, measureS);
+                    wrk(gatewayPort, script, warmupS);
+                    Run g = wrk(gatewayPort, script, measureS);
+                    bare.add(b);
+                    gateway.add(g);
+                    ratios[r] = g.requestsPerSecond() / b.requestsPerSecond();
+                    EngineBench.log("  bare %.0f req/s, gateway %.0f req/s (%d non-202, %d socket errors)",
+                            b.requestsPerSecond(), g.requestsPerSecond(), g.statusErrors(), g.socketErrors());
+                }
+                Files.deleteIfExists(script);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        double ratio = Stats.median(ratios);
+        List<List<String>> rows = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            for (boolean isGateway : new boolean[] {false, true}) {
+                Run x = isGateway ? gateway.get(r) : bare.get(r);
+                rows.add(List.of(Integer.toString(r + 1), isGateway ? "gateway POST /v1/jobs" : "bare Vert.x 202",
+                        f("%.0f", x.requestsPerSecond()), Long.toString(x.statusErrors()), Long.toString(x.socketErrors()),
+                        f("%.1f", x.p50Ms()), f("%.1f", x.p99Ms())));
+            }
+        }
+        double gatewayMedian = Stats.median(gateway.stream().mapToDouble(Run::requestsPerSecond).toArray());
+        double bareMedian = Stats.median(bare.stream().mapToDouble(Run::requestsPerSecond).toArray());
+        String md = f("wrk %d threads, %d connections, a new prompt per request (Lua script in `WrkBench`), on the same "
+                + "machine as the servers. The gateway is `GatewayMain` in its own JVM (%d cores, so %d HTTP event loops) with "
+                + "its Kafka broker (KRaft, acks=all) and its S3 server each in another JVM; the bare endpoint is a Vert.x "
+                + "server answering 202 after reading the body, one instance per core, in a fourth JVM. Each round: %d s "
+                + "of warm-up, then %d s measured, bare first. Latencies in ms.%n%n", THREADS, CONNECTIONS,
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().availableProcessors(), warmupS, measureS)
+                + Report.table(List.of("round", "target", "requests/s", "non-202", "socket errors", "p50", "p99"), rows)
+                + f("%nMedian: gateway %.0f req/s, bare %.0f req/s; median of per-round ratios **%.0f%%**.%n", gatewayMedian,
+                bareMedian, 100 * ratio);
+        return new Section("4b. Gateway under wrk", md, List.of(new Goal("4", "POST /v1/jobs req/s vs bare Vert.x 202 (wrk)",
+                ">= 35%", f("%.0f%% (%.0f vs %.0f req/s)", 100 * ratio, gatewayMedian, bareMedian), ratio >= 0.35)));
+    }
+
+    private static Run wrk(int port, Path script, int seconds) {
+        try {
+            Process wrk = new ProcessBuilder("wrk", "-t" + THREADS, "-c" + CONNECTIONS, "-d" + seconds + "s", "--latency",
+                    "-s", script.toString(), "http://127.0.0.1:" + port + "/v1/jobs").redirectErrorStream(true).start();
+            String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (wrk.waitFor() != 0 || !out.contains("WRK ")) {
+                throw new IllegalStateException("wrk failed: " + out);
+            }
+            String line = out.substring(out.indexOf("WRK ") + 4).lines().findFirst().orElseThrow();
+            Map<String, String> v = GatewayBench.fields(line);
+            double seconds2 = Long.parseLong(v.get("duration_us")) / 1e6;
+            return new Run(Long.parseLong(v.get("requests")) / seconds2, Long.parseLong(v.get("status_errors")),
+                    Long.parseLong(v.get("socket_errors")), Long.parseLong(v.get("p50_us")) / 1000.0,
+                    Long.parseLong(v.get("p99_us")) / 1000.0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static boolean wrkInstalled() {
+        try {
+            Process p = new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            p.waitFor();
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void awaitReady(int port) {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/health/ready")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("the gateway on port " + port + " did not become ready in 3 minutes");
+    }
+}
