@@ -2,7 +2,9 @@ package dev.oneway.gateway;
 
 import static dev.oneway.gateway.TestGateway.ALPHA_KEY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.oneway.common.Setting;
 import io.vertx.core.http.HttpMethod;
@@ -10,12 +12,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.OpenAPIVersion;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -110,6 +115,33 @@ class ApiDocumentTest {
             assertEquals(96, accepted.json().getInteger("width"));
             assertEquals(96, accepted.json().getInteger("height"));
         }
+    }
+
+    @Test
+    void theSourceAndTheServedDocumentPassRedoclyLintWithExamplesWithinTheirOwnLimits(@TempDir Path source,
+            @TempDir Path served) throws Exception {
+        assumeTrue(RedoclyLint.npxAvailable(), "npx (npm) is not installed; .ci/run installs it");
+
+        RedoclyLint.Result sourceLint = RedoclyLint.lint(Files.readString(Path.of("src/main/resources", ApiDocument.RESOURCE)), source);
+        RedoclyLint.Result servedLint = RedoclyLint.lint(gateway.get("/openapi.yaml", null).body(), served);
+
+        assertTrue(sourceLint.passed(), "redocly lint of " + ApiDocument.RESOURCE + ":\n" + sourceLint.output());
+        assertTrue(servedLint.passed(), "redocly lint of the served document:\n" + servedLint.output());
+    }
+
+    @Test
+    void redoclyLintFailsADocumentWhoseExampleBreaksItsLimits(@TempDir Path dir) throws Exception {
+        assumeTrue(RedoclyLint.npxAvailable(), "npx (npm) is not installed; .ci/run installs it");
+        JsonObject document = served(gateway);
+        int multiple = gateway.config.getInt(Setting.SIZE_MULTIPLE);
+        document.getJsonObject("paths").getJsonObject("/v1/jobs").getJsonObject("post").getJsonObject("requestBody")
+                .getJsonObject("content").getJsonObject("application/json").getJsonObject("example")
+                .put("width", multiple + 1);
+
+        RedoclyLint.Result lint = RedoclyLint.lint(document.encodePrettily(), dir);
+
+        assertFalse(lint.passed(), "an example off the size multiple is an error:\n" + lint.output());
+        assertTrue(lint.output().contains("no-invalid-media-type-examples"), lint.output());
     }
 
     @Test

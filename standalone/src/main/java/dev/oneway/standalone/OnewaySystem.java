@@ -1,5 +1,6 @@
 package dev.oneway.standalone;
 
+import ai.djl.util.Utils;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Shutdown;
@@ -22,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -355,6 +357,13 @@ public final class OnewaySystem implements AutoCloseable {
          * standalone reads that warning once, in the banner (Standalone), not also inside a JSON log line.
          */
         private static TiueEngine loadEngine(OnewayConfig config) {
+            // On a first run DJL unpacks libtorch (about 430 MB) out of its jar before anything else can happen:
+            // say so, so that the pause between "S3 server ready" and "Loaded model" does not look like a hang.
+            Path torchCache = Utils.getEngineCacheDir("pytorch");
+            LOG.info(Files.isDirectory(torchCache)
+                    ? "Loading the PyTorch engine and the model"
+                    : "Loading the PyTorch engine and the model (first run: unpacking libtorch, about 430 MB, into "
+                            + torchCache + ")");
             Path dir = EngineLoader.modelDir(config);
             TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE),
                     config.batchInvariant()));

@@ -59,7 +59,8 @@ public final class Standalone {
                 .append(config.get(Setting.DEFAULT_STEPS)).append(" steps, sampler ").append(config.get(Setting.DEFAULT_SAMPLER))
                 .append(")\n");
         b.append("  Limits:     width and height multiples of ").append(config.get(Setting.SIZE_MULTIPLE)).append(" up to ")
-                .append(config.get(Setting.MAX_SIDE)).append(", 1 to ").append(config.get(Setting.MAX_STEPS)).append(" steps\n");
+                .append(config.get(Setting.MAX_SIDE)).append(", 1 to ").append(config.get(Setting.MAX_STEPS)).append(" steps, prompts up to ")
+                .append(config.get(Setting.MAX_PROMPT_CHARS)).append(" characters\n");
         b.append("  Data:       ").append(dataDir).append('\n');
         String kafka = system.kafka().bootstrapServers();
         String s3 = system.s3().endpoint();
