@@ -30,6 +30,17 @@ class OnewayConfigTest {
     }
 
     @Test
+    void httpInstancesAreAutoForOnePerCoreOrAPositiveNumber() {
+        assertEquals(Runtime.getRuntime().availableProcessors(), OnewayConfig.from(Map.of()).httpInstances());
+        assertEquals(3, OnewayConfig.from(Map.of("ONEWAY_HTTP_INSTANCES", "3")).httpInstances());
+        for (String bad : new String[] {"0", "-2", "many", "99999"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> OnewayConfig.from(Map.of("ONEWAY_HTTP_INSTANCES", bad)), bad);
+            assertTrue(e.getMessage().contains("ONEWAY_HTTP_INSTANCES"), e.getMessage());
+        }
+    }
+
+    @Test
     void badValuesAreRefusedWithTheVariableName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_SIZE", "eight")));
