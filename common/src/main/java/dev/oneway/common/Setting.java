@@ -50,7 +50,10 @@ public enum Setting {
     SHUTDOWN_GRACE_MS("30000", "On SIGTERM: how long a worker may finish its batch (else hands it back) and a gateway may drain, before exiting."),
     DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects."),
     EMBEDDED_KAFKA_PORT("9092", "Standalone only: port of the embedded Kafka broker on 127.0.0.1 (where the ONEWAY_KAFKA_BOOTSTRAP default points); 0 = any free port."),
-    EMBEDDED_S3_PORT("9000", "Standalone only: port of the embedded S3 server on 127.0.0.1 (where the ONEWAY_S3_ENDPOINT default points); 0 = any free port.");
+    EMBEDDED_S3_PORT("9000", "Standalone only: port of the embedded S3 server on 127.0.0.1 (where the ONEWAY_S3_ENDPOINT default points); 0 = any free port."),
+    WEBHOOK_SECRETS("", "Webhook signing secrets, comma-separated tenant=whsec_<base64> pairs (Standard Webhooks); a tenant without one signs with a secret derived from its first API key (GET /v1/webhook-secret shows it)."),
+    WEBHOOK_ALLOW_PRIVATE("false", "Whether webhook URLs may resolve to loopback, private, link-local or other non-public addresses (checked at submission and again before each send). The standalone sets it to true unless set."),
+    WEBHOOK_RETRY_SECONDS("3600", "How long a webhook delivery is retried (exponential backoff from 1 s to 5 min) before it is recorded as failed.");
 
     private final String defaultValue;
     private final String description;
