@@ -161,7 +161,7 @@ public final class OnewayConfig {
     @Override
     public String toString() {
         Map<String, String> shown = new LinkedHashMap<>();
-        values.forEach((k, v) -> shown.put(k.envName(), k == Setting.API_KEYS || k == Setting.S3_SECRET_KEY ? "***" : v));
+        values.forEach((k, v) -> shown.put(k.envName(), k == Setting.API_KEYS || k == Setting.S3_SECRET_KEY || k == Setting.WEBHOOK_SECRETS ? "***" : v));
         return shown.toString();
     }
 }

@@ -154,6 +154,7 @@ public final class GatewayVerticle extends VerticleBase {
         router.get("/v1/jobs/:id").handler(jobs::get);
         router.get("/v1/jobs/:id/image").handler(jobs::image);
         router.delete("/v1/jobs/:id").handler(jobs::cancel);
+        router.get("/v1/webhook-secret").handler(apiKeys::requireKey).handler(jobs::webhookSecret);
         return router;
     }
 

@@ -3,6 +3,7 @@ package dev.oneway.gateway;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Webhooks;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -56,8 +57,14 @@ final class SubmissionRules {
             throw ApiError.invalid(problem);
         }
         JsonObject json = (JsonObject) decoded;
+        String webhook = json.getString("webhook");
+        String webhookProblem = webhook == null ? null : Webhooks.problemWithUrl(webhook);
+        if (webhookProblem != null) {
+            throw ApiError.invalid(webhookProblem);
+        }
         return new JobSpec(json.getString("prompt"), json.getLong("seed"), json.getInteger("width"),
-                json.getInteger("height"), json.getInteger("steps"), json.getString("sampler"));
+                json.getInteger("height"), json.getInteger("steps"), json.getString("sampler"),
+                json.getBoolean("previews"), webhook);
     }
 
     /** A 400 unless the Idempotency-Key header is as the document describes it. */
@@ -76,6 +83,8 @@ final class SubmissionRules {
                 spec.height() != null ? spec.height() : defaultHeight,
                 spec.steps() != null ? spec.steps() : defaultSteps,
                 spec.sampler() != null ? spec.sampler() : defaultSampler,
-                now.truncatedTo(ChronoUnit.MILLIS));
+                now.truncatedTo(ChronoUnit.MILLIS),
+                Boolean.TRUE.equals(spec.previews()),
+                spec.webhook());
     }
 }
