@@ -69,16 +69,16 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
     }
 
     private JobState apply(JobEvent event) {
-        // Exactly one terminal state: a late progress event or a redelivered job's events never reopen a job.
-        if (event.type() == EventType.WEBHOOK) {
+        if (event.type() == EventType.WEBHOOK) { // the delivery's outcome, after the terminal event: not a state
             return new JobState(id, tenant, status, request, startedAt, finishedAt, batchSize, progress, timings, result,
                     error, event.webhook());
         }
+        // Exactly one terminal state: a late progress event or a redelivered job's events never reopen a job.
         if (status != null && status.terminal()) {
             return this;
         }
         return switch (event.type()) {
-            case PREVIEW, WEBHOOK -> this;
+            case PREVIEW, WEBHOOK -> this; // a preview is fanned out, not folded (and WEBHOOK is taken above)
             case CLAIMED -> this; // a claim decides which request a keyed job is; the record makes it exist
             case QUEUED -> status == null
                     ? new JobState(id, tenant, JobStatus.QUEUED, event.job(), null, null, null, null, null, null, null, webhook)
@@ -90,7 +90,8 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
                             batchSize, event.progress(), null, null, null, webhook)
                     : this;
             case SUCCEEDED -> new JobState(id, tenant, JobStatus.SUCCEEDED, request, startedAt, event.at(),
-                    event.batchSize() != null ? event.batchSize() : batchSize, null, event.timings(), event.result(), null, webhook);
+                    event.batchSize() != null ? event.batchSize() : batchSize, null, event.timings(), event.result(), null,
+                    webhook);
             case FAILED -> new JobState(id, tenant, JobStatus.FAILED, request, startedAt, event.at(), batchSize,
                     null, null, null, event.error(), webhook);
             case CANCELED, CANCEL_REQUESTED -> status == null || status == JobStatus.QUEUED

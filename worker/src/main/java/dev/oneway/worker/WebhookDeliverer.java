@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * <p>The contract: <b>at least once, the outcome recorded on the job, offsets never pass an undelivered job.</b>
  * The deliverer is a consumer group of its own on the events topic (one member per worker JVM). A terminal event
  * that names a webhook is sent, retried with exponential backoff (1 s doubling to 5 min, with jitter) for
- * ONEWAY_WEBHOOK_RETRY_SECONDS, given up at once on a 4xx other than 408 and 429; then a job.webhook event records the
+ * ONEWAY_WEBHOOK_RETRY_SECONDS, given up at once on any other answer than 2xx, 408, 429 and 5xx (redirects are not
+ * followed); then a job.webhook event records the
  * outcome (delivered or failed, attempts, last status), and only then is the event's offset committable. A crash
  * before that leaves the offset uncommitted: the group's next member sends again, under the same webhook-id, so
  * receivers can drop the duplicate.
@@ -210,7 +211,7 @@ final class WebhookDeliverer extends VerticleBase implements JobFeed.Owner {
         });
     }
 
-    /** One POST; its HTTP status when 2xx, else a {@link Refused} (non-retriable for a 4xx other than 408 and 429). */
+    /** One POST; its HTTP status when 2xx, else a {@link Refused}, retriable only for 408, 429 and 5xx. */
     private Future<Integer> sendOnce(String url, String webhookId, String secret, String body) {
         String host = Webhooks.host(url);
         int port = Webhooks.port(url);
@@ -246,9 +247,9 @@ final class WebhookDeliverer extends VerticleBase implements JobFeed.Owner {
                             return Future.succeededFuture(status);
                         }
                         Refused refused = new Refused(status);
-                        boolean giveUp = status >= 400 && status < 500 && status != 408 && status != 429;
-                        return Future.failedFuture(giveUp ? new RetryPolicy.NonRetriable(refused.getMessage(), refused)
-                                : refused);
+                        boolean worthRetrying = status == 408 || status == 429 || status >= 500; // not 3xx: no redirects
+                        return Future.failedFuture(worthRetrying ? refused
+                                : new RetryPolicy.NonRetriable(refused.getMessage(), refused));
                     });
         });
     }
