@@ -43,10 +43,11 @@ public final class OnewayCli {
 
     static final String USAGE_TEXT = """
             usage: oneway generate "PROMPT" [-o FILE] [--seed N] [--width N] [--height N] [--steps N]
-                                   [--sampler tiue|looped] [--timeout SECONDS] [--server URL] [--key KEY]
+                                   [--sampler tiue|looped] [--webhook URL] [--timeout SECONDS] [--server URL] [--key KEY]
                    oneway status JOB_ID [--server URL] [--key KEY]
 
-            generate  submits a job, prints its states as they happen, and saves the PNG (default FILE: JOB_ID.png)
+            generate  submits a job, prints its states and a progress bar as they happen, and saves the PNG
+                      (default FILE: JOB_ID.png); --webhook: a URL that gets the finished job as a signed POST
             status    prints the job as JSON
             --server  the gateway (default %s)
             --key     the API key (default: $%s, else %s)
@@ -169,8 +170,8 @@ public final class OnewayCli {
             String now = update.path("status").asText(status);
             if ("job.progress".equals(update.path("type").asText())) {
                 JsonNode progress = update.path("progress");
-                out.printf("job %s %s %d/%d%n", id, progress.path("stage").asText(), progress.path("done").asInt(),
-                        progress.path("total").asInt());
+                out.println("job " + id + " " + progressBar(progress.path("done").asInt(), progress.path("total").asInt())
+                        + " " + progress.path("stage").asText());
             } else if (!now.equals(status)) {
                 String batch = update.has("batchSize") && now.equals("running")
                         ? " (batch of " + update.path("batchSize").asInt() + ")" : "";
@@ -182,6 +183,14 @@ public final class OnewayCli {
             }
         }
         return null;
+    }
+
+    /** "[##########..........]  50%": how far the engine is with the job's batch, in stages. */
+    static String progressBar(int done, int total) {
+        int width = 20;
+        double fraction = total <= 0 ? 0 : Math.max(0, Math.min(1, done / (double) total));
+        int filled = (int) Math.round(fraction * width);
+        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + String.format("%3d%%", Math.round(fraction * 100));
     }
 
     /** Asks the image endpoint for a fresh link, downloads it and writes the file. */
@@ -261,8 +270,8 @@ public final class OnewayCli {
             }
             options.argument = positional.get(1);
             Set<String> allowed = options.command.equals("generate")
-                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--timeout",
-                            "--server", "--key")
+                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--webhook",
+                            "--timeout", "--server", "--key")
                     : Set.of("--server", "--key");
             for (Map.Entry<String, String> option : named.entrySet()) {
                 String name = option.getKey();
@@ -273,6 +282,7 @@ public final class OnewayCli {
                 switch (name) {
                     case "-o", "--output" -> options.output = Path.of(value);
                     case "--sampler" -> options.job.put("sampler", value);
+                    case "--webhook" -> options.job.put("webhook", value);
                     case "--timeout" -> options.timeoutSeconds = integer(name, value);
                     case "--server" -> options.server = server(value);
                     case "--key" -> options.key = value;

@@ -66,4 +66,18 @@ class OnewayCliTest {
         assertEquals(1, run("status", "3f1c9a1e-5b7d-4e0f-9c61-2b8f3d6a7e10", "--server", "http://127.0.0.1:" + port));
         assertTrue(err().contains("cannot reach http://127.0.0.1:" + port), err());
     }
+
+    @Test
+    void theProgressBarFillsWithTheStagesDone() {
+        assertEquals("[....................]   0%", OnewayCli.progressBar(0, 4));
+        assertEquals("[##########..........]  50%", OnewayCli.progressBar(2, 4));
+        assertEquals("[####################] 100%", OnewayCli.progressBar(4, 4));
+    }
+
+    @Test
+    void aWebhookGoesIntoTheJob() {
+        OnewayCli.Options options = OnewayCli.Options.parse(new String[] {"generate", "a fox", "--webhook",
+                "https://hooks.example.com/x"});
+        assertEquals("https://hooks.example.com/x", options.job.path("webhook").asText());
+    }
 }

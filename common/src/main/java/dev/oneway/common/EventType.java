@@ -12,6 +12,11 @@ public enum EventType {
     /** A job that had started before runs again (a redelivery, or the next attempt after a failure). */
     RETRYING("job.retrying", JobStatus.RUNNING),
     PROGRESS("job.progress", JobStatus.RUNNING),
+    /**
+     * A small image of what one sampler step predicts (for jobs that asked for previews). Sent to clients but not a
+     * change of state: gateways fan it out without folding it into their view.
+     */
+    PREVIEW("job.preview", JobStatus.RUNNING),
     SUCCEEDED("job.succeeded", JobStatus.SUCCEEDED),
     FAILED("job.failed", JobStatus.FAILED),
     CANCELED("job.canceled", JobStatus.CANCELED),
@@ -20,7 +25,12 @@ public enum EventType {
      * job's events partition; gateways then show the job canceled at once, and the worker that reaches the job's
      * record writes the terminal job.canceled. A request, not a state: it has no status and clients never see it.
      */
-    CANCEL_REQUESTED("job.cancel_requested", null);
+    CANCEL_REQUESTED("job.cancel_requested", null),
+    /**
+     * The outcome of a finished job's webhook delivery (delivered or failed, attempts, last HTTP status), written by
+     * the deliverer after its last try. Not a state: the job stays terminal; GET shows it as the job's "webhook".
+     */
+    WEBHOOK("job.webhook", null);
 
     private final String wireName;
     private final JobStatus status;

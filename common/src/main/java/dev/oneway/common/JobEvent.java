@@ -11,10 +11,18 @@ import java.util.Objects;
  * <p>Optional parts by type: {@code job} on queued and claimed (the whole request; queued is never written to
  * the topic, gateways derive it from the job record), {@code batchSize} on started, retrying and succeeded, {@code progress}
  * on progress, {@code timings} and {@code result} on succeeded, {@code error} on failed, {@code attempt} on
- * retrying.
+ * retrying, {@code preview} on preview ({@code step}, {@code steps}, {@code width}, {@code height}, {@code png} in
+ * base64), {@code webhook} on a terminal event of a job with a webhook ({@code url}: where the deliverer POSTs it)
+ * and on job.webhook (the delivery's outcome).
  */
 public record JobEvent(EventType type, String id, String tenant, Instant at, JobRequest job, Integer batchSize,
-                       JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error, Integer attempt) {
+                       JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error, Integer attempt,
+                       JsonObject preview, JsonObject webhook) {
+
+    public JobEvent(EventType type, String id, String tenant, Instant at, JobRequest job, Integer batchSize,
+                    JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error, Integer attempt) {
+        this(type, id, tenant, at, job, batchSize, progress, timings, result, error, attempt, null, null);
+    }
 
     public JobEvent(EventType type, String id, String tenant, Instant at, JobRequest job, Integer batchSize,
                     JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error) {
@@ -74,6 +82,29 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         return new JobEvent(EventType.CANCEL_REQUESTED, id, tenant, Instant.now(), null, null, null, null, null, null);
     }
 
+    /** One sampler step's predicted image, a small PNG in base64 (see the engine's LatentPreview). */
+    public static JobEvent preview(JobRequest job, int step, int steps, int width, int height, String pngBase64) {
+        JsonObject preview = new JsonObject().put("step", step).put("steps", steps).put("width", width)
+                .put("height", height).put("png", pngBase64);
+        return new JobEvent(EventType.PREVIEW, job.id(), job.tenant(), Instant.now(), null, null, null, null, null, null,
+                null, preview, null);
+    }
+
+    /** The outcome of a webhook delivery: {@code url}, {@code status} (delivered, failed), {@code attempts}, ... */
+    public static JobEvent webhookOutcome(String id, String tenant, JsonObject outcome) {
+        return new JobEvent(EventType.WEBHOOK, id, tenant, Instant.now(), null, null, null, null, null, null, null, null,
+                outcome);
+    }
+
+    /** This terminal event, marked for delivery to the job's webhook (unchanged when the job has none). */
+    public JobEvent withWebhookOf(JobRequest job) {
+        if (job == null || job.webhook() == null) {
+            return this;
+        }
+        return new JobEvent(type, id, tenant, at, this.job, batchSize, progress, timings, result, error, attempt, preview,
+                new JsonObject().put("url", job.webhook()));
+    }
+
     public JobStatus status() {
         return type.status();
     }
@@ -108,6 +139,12 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
         if (attempt != null) {
             json.put("attempt", attempt);
         }
+        if (preview != null) {
+            json.put("preview", preview);
+        }
+        if (webhook != null) {
+            json.put("webhook", webhook);
+        }
         return json;
     }
 
@@ -124,6 +161,8 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
                 json.getJsonObject("timings"),
                 ImageResult.fromJson(json.getJsonObject("result")),
                 ErrorInfo.fromJson(json.getJsonObject("error")),
-                json.getInteger("attempt"));
+                json.getInteger("attempt"),
+                json.getJsonObject("preview"),
+                json.getJsonObject("webhook"));
     }
 }

@@ -6,10 +6,16 @@ import java.util.Objects;
 
 /**
  * A job as it travels on the jobs topic (key = id). Every field is resolved: the gateway fills the
- * model's defaults before producing, so a worker never guesses.
+ * model's defaults before producing, so a worker never guesses. {@code previews}: the owner wants a job.preview
+ * event per sampler step; {@code webhook}: where the terminal event is POSTed (null: nowhere).
  */
 public record JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
-                         String sampler, Instant createdAt) {
+                         String sampler, Instant createdAt, boolean previews, String webhook) {
+
+    public JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
+                      String sampler, Instant createdAt) {
+        this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, false, null);
+    }
 
     public JobRequest {
         Objects.requireNonNull(id, "id");
@@ -25,7 +31,7 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
     }
 
     public JsonObject toJson() {
-        return new JsonObject()
+        JsonObject json = new JsonObject()
                 .put("id", id)
                 .put("tenant", tenant)
                 .put("prompt", prompt)
@@ -35,6 +41,13 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 .put("steps", steps)
                 .put("sampler", sampler)
                 .put("createdAt", Timestamps.format(createdAt));
+        if (previews) {
+            json.put("previews", true);
+        }
+        if (webhook != null) {
+            json.put("webhook", webhook);
+        }
+        return json;
     }
 
     public static JobRequest fromJson(JsonObject json) {
@@ -47,6 +60,8 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 json.getInteger("height"),
                 json.getInteger("steps"),
                 json.getString("sampler"),
-                Timestamps.parse(json.getString("createdAt")));
+                Timestamps.parse(json.getString("createdAt")),
+                json.getBoolean("previews", false),
+                json.getString("webhook"));
     }
 }

@@ -81,6 +81,44 @@ public final class OnewayConfig {
         return tenantByKey;
     }
 
+    /** Signing secret by tenant, from ONEWAY_WEBHOOK_SECRETS ("tenant=whsec_...,tenant=whsec_..."). */
+    public Map<String, String> webhookSecrets() {
+        Map<String, String> byTenant = new LinkedHashMap<>();
+        String raw = get(Setting.WEBHOOK_SECRETS);
+        if (raw.isEmpty()) {
+            return byTenant;
+        }
+        for (String pair : raw.split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0 || eq == pair.length() - 1) {
+                throw new IllegalArgumentException(Setting.WEBHOOK_SECRETS.envName()
+                        + " must be comma-separated tenant=whsec_... pairs, got an entry without tenant or secret");
+            }
+            String tenant = pair.substring(0, eq).trim();
+            String secret = pair.substring(eq + 1).trim();
+            try {
+                Webhooks.secretBytes(secret);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(Setting.WEBHOOK_SECRETS.envName() + ": the secret of tenant " + tenant
+                        + " is not valid: " + e.getMessage());
+            }
+            if (byTenant.put(tenant, secret) != null) {
+                throw new IllegalArgumentException(Setting.WEBHOOK_SECRETS.envName() + " names tenant " + tenant + " twice");
+            }
+        }
+        return byTenant;
+    }
+
+    /** ONEWAY_WEBHOOK_ALLOW_PRIVATE. */
+    public boolean webhookAllowPrivate() {
+        String v = get(Setting.WEBHOOK_ALLOW_PRIVATE).toLowerCase(java.util.Locale.ROOT);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException(Setting.WEBHOOK_ALLOW_PRIVATE.envName() + " must be true or false, got '"
+                    + get(Setting.WEBHOOK_ALLOW_PRIVATE) + "'");
+        }
+        return v.equals("true");
+    }
+
     /** ONEWAY_BATCH_INVARIANT: null for auto (the engine decides by device), else the choice. */
     public Boolean batchInvariant() {
         String v = get(Setting.BATCH_INVARIANT).trim().toLowerCase(java.util.Locale.ROOT);
@@ -113,6 +151,8 @@ public final class OnewayConfig {
         apiKeys();
         batchInvariant();
         httpInstances();
+        webhookSecrets();
+        webhookAllowPrivate();
     }
 
     /** ONEWAY_HTTP_INSTANCES: a positive number, or auto for one per CPU core. */
@@ -135,7 +175,7 @@ public final class OnewayConfig {
     @Override
     public String toString() {
         Map<String, String> shown = new LinkedHashMap<>();
-        values.forEach((k, v) -> shown.put(k.envName(), k == Setting.API_KEYS || k == Setting.S3_SECRET_KEY ? "***" : v));
+        values.forEach((k, v) -> shown.put(k.envName(), k == Setting.API_KEYS || k == Setting.S3_SECRET_KEY || k == Setting.WEBHOOK_SECRETS ? "***" : v));
         return shown.toString();
     }
 }

@@ -53,7 +53,10 @@ public enum Setting {
     EMBEDDED_S3_PORT("9000", "Standalone only: port of the embedded S3 server on 127.0.0.1 (where the ONEWAY_S3_ENDPOINT default points); 0 = any free port."),
     HTTP_INSTANCES("auto", "HTTP/WebSocket server verticles of a gateway, each on its own event loop, sharing the port and the job view; auto = one per CPU core."),
     WS_MAX_MESSAGE_BYTES("65536", "Largest WebSocket message (and frame) a client may send the gateway; a larger one closes the connection with 1009."),
-    WS_WRITE_QUEUE_BYTES("262144", "Bytes of events the gateway holds for one WebSocket client that does not read them; an event that finds the queue still full closes the connection (1008, too slow).");
+    WS_WRITE_QUEUE_BYTES("262144", "Bytes of events the gateway holds for one WebSocket client that does not read them; an event that finds the queue still full closes the connection (1008, too slow)."),
+    WEBHOOK_SECRETS("", "Webhook signing secrets, comma-separated tenant=whsec_<base64> pairs (Standard Webhooks); a tenant without one signs with a secret derived from its first API key (GET /v1/webhook-secret shows it)."),
+    WEBHOOK_ALLOW_PRIVATE("false", "Whether webhook URLs may resolve to loopback, private, link-local or other non-public addresses (checked at submission and again before each send). The standalone sets it to true unless set."),
+    WEBHOOK_RETRY_SECONDS("3600", "How long a webhook delivery is retried (exponential backoff from 1 s to 5 min) before it is recorded as failed.");
 
     private final String defaultValue;
     private final String description;

@@ -1,5 +1,7 @@
 package dev.oneway.engine;
 
+import dev.oneway.engine.image.LatentPreview;
+
 /** Told as a batch moves through the stages; called on the thread that runs the batch. */
 @FunctionalInterface
 public interface ProgressListener {
@@ -11,4 +13,15 @@ public interface ProgressListener {
      * @param total stages in this batch
      */
     void stageFinished(String stage, int done, int total);
+
+    /**
+     * Whether request {@code row} of the batch wants a preview of each sampler step. By default none does, and no
+     * preview is computed; a batch computes previews only for the rows that want them.
+     */
+    default boolean wantsPreview(int row) {
+        return false;
+    }
+
+    /** Request {@code row}'s preview after sampler step {@code step} (1 to {@code steps}): that step's predicted x0. */
+    default void preview(int row, int step, int steps, LatentPreview.Image image) { }
 }

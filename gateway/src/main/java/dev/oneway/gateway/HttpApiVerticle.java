@@ -117,6 +117,7 @@ final class HttpApiVerticle extends VerticleBase {
         router.get("/v1/jobs/:id").handler(jobs::get);
         router.get("/v1/jobs/:id/image").handler(jobs::image);
         router.delete("/v1/jobs/:id").handler(jobs::cancel);
+        router.get("/v1/webhook-secret").handler(shared.apiKeys()::requireKey).handler(jobs::webhookSecret);
         return router;
     }
 

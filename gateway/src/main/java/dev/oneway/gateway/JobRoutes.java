@@ -6,10 +6,12 @@ import dev.oneway.common.JobRequest;
 import dev.oneway.common.JobStatus;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Webhooks;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.net.InetAddress;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Locale;
@@ -44,6 +46,8 @@ final class JobRoutes {
     private final TenantRateLimiter rateLimiter;
     private final int maxUnfinishedPerTenant;
     private final long ackTimeoutMs;
+    private final boolean webhookAllowPrivate;
+    private final Map<String, String> webhookSecrets;
     /**
      * Submissions of this event loop waiting for Kafka, by job id: a repeated Idempotency-Key joins the one in flight
      * (one that reached another event loop is settled through the log, as between gateways).
@@ -61,6 +65,8 @@ final class JobRoutes {
         this.rateLimiter = shared.rateLimiter();
         this.maxUnfinishedPerTenant = config.getInt(Setting.MAX_UNFINISHED_JOBS_PER_TENANT);
         this.ackTimeoutMs = config.getInt(Setting.KAFKA_ACK_TIMEOUT_MS);
+        this.webhookAllowPrivate = config.webhookAllowPrivate();
+        this.webhookSecrets = Webhooks.secrets(config);
     }
 
     /** Rejects other bodies before they are read. */
@@ -76,9 +82,9 @@ final class JobRoutes {
         String tenant = ctx.get(ApiKeys.TENANT);
         JobSpec spec = rules.parse(ctx.body().buffer());
         String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
-        Future<Accepted> accepted = idempotencyKey == null
+        Future<Accepted> accepted = checkWebhookAddresses(ctx, spec.webhook()).compose(checked -> idempotencyKey == null
                 ? accept(tenant, spec, JobIds.random()).map(job -> new Accepted(job, false))
-                : acceptOnce(ctx, tenant, spec, idempotencyKey);
+                : acceptOnce(ctx, tenant, spec, idempotencyKey));
         accepted.compose(a -> render(a.job()).onSuccess(body -> {
             ctx.response().putHeader("Location", "/v1/jobs/" + a.job().id());
             if (a.replayed()) {
@@ -86,6 +92,29 @@ final class JobRoutes {
             }
             Responses.json(ctx, 202, body);
         })).onFailure(ctx::fail);
+    }
+
+    /**
+     * Unless ONEWAY_WEBHOOK_ALLOW_PRIVATE, a webhook's host must resolve, and only to public addresses (the deliverer
+     * checks again before each send, since a name may resolve elsewhere by then). Resolving blocks, so not here.
+     */
+    private Future<Void> checkWebhookAddresses(RoutingContext ctx, String webhook) {
+        if (webhook == null || webhookAllowPrivate) {
+            return Future.succeededFuture();
+        }
+        String host = Webhooks.host(webhook);
+        return ctx.vertx().executeBlocking(() -> InetAddress.getAllByName(host), false)
+                .recover(err -> Future.failedFuture(ApiError.invalid("webhook host " + host + " does not resolve")))
+                .compose(addresses -> {
+                    String problem = Webhooks.problemWithAddresses(host, addresses);
+                    return problem == null ? Future.succeededFuture() : Future.failedFuture(ApiError.invalid(problem));
+                });
+    }
+
+    /** GET /v1/webhook-secret: the caller's tenant's webhook signing secret, to verify deliveries with. */
+    void webhookSecret(RoutingContext ctx) {
+        String tenant = ctx.get(ApiKeys.TENANT);
+        Responses.json(ctx, 200, new JsonObject().put("secret", webhookSecrets.get(tenant)));
     }
 
     void get(RoutingContext ctx) {

@@ -9,7 +9,8 @@ import java.util.function.Function;
  * A validated POST /v1/jobs body: what the client asked for; null where it left the choice to the defaults.
  * A new field is a component here, its line in {@link #from}, and its schema in openapi.yaml (which validates it).
  */
-record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer steps, String sampler) {
+record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer steps, String sampler, Boolean previews,
+               String webhook) {
 
     /** The typed request from a body that passed the JobSubmission checks (so every value has its schema's type). */
     static JobSpec from(JsonObject body) {
@@ -19,7 +20,9 @@ record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer 
                 integer(body, "width", Number::intValue),
                 integer(body, "height", Number::intValue),
                 integer(body, "steps", Number::intValue),
-                body.getString("sampler"));
+                body.getString("sampler"),
+                body.getBoolean("previews"),
+                body.getString("webhook"));
     }
 
     /** JSON Schema counts 512.0 as an integer, so a valid integer field may arrive as a double. */
@@ -35,6 +38,8 @@ record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer 
                 && (width == null || width == job.width())
                 && (height == null || height == job.height())
                 && (steps == null || steps == job.steps())
-                && (sampler == null || Objects.equals(sampler, job.sampler()));
+                && (sampler == null || Objects.equals(sampler, job.sampler()))
+                && (previews == null || previews == job.previews())
+                && Objects.equals(webhook, job.webhook());
     }
 }

@@ -18,28 +18,30 @@ import java.time.Instant;
  * the first record of an id on the jobs topic is the job (a later one is a duplicate from a racing gateway and
  * is never run); a cancel request counts only when no job.started came before it on the job's events partition
  * (a worker that started first wins, and DELETE answers 409); nothing changes a terminal job; progress never
- * goes backwards.
+ * goes backwards. A job.webhook event (the delivery's outcome) is the one event a terminal job still takes: it changes
+ * only {@code webhook}; a job.preview changes nothing (it is fanned out, not folded).
  */
 record JobState(String id, String tenant, JobStatus status, JobRequest request, Instant startedAt, Instant finishedAt,
-                Integer batchSize, JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error) {
+                Integer batchSize, JsonObject progress, JsonObject timings, ImageResult result, ErrorInfo error,
+                JsonObject webhook) {
 
     /** The state once the job's record is read; {@code current} itself for a duplicate record. */
     static JobState withRecord(JobState current, JobRequest record) {
         if (current == null) {
             return new JobState(record.id(), record.tenant(), JobStatus.QUEUED, record, null, null, null, null, null,
-                    null, null);
+                    null, null, null);
         }
         if (current.request != null || !current.tenant.equals(record.tenant())) {
             return current;
         }
         return new JobState(current.id, current.tenant, current.status, record, current.startedAt, current.finishedAt,
-                current.batchSize, current.progress, current.timings, current.result, current.error);
+                current.batchSize, current.progress, current.timings, current.result, current.error, current.webhook);
     }
 
     /** The state after {@code event}; {@code current} itself when the event changes nothing. */
     static JobState next(JobState current, JobEvent event) {
         JobState state = current != null ? current
-                : new JobState(event.id(), event.tenant(), null, null, null, null, null, null, null, null, null);
+                : new JobState(event.id(), event.tenant(), null, null, null, null, null, null, null, null, null, null);
         return state.apply(event);
     }
 
@@ -67,28 +69,34 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
     }
 
     private JobState apply(JobEvent event) {
+        if (event.type() == EventType.WEBHOOK) { // the delivery's outcome, after the terminal event: not a state
+            return new JobState(id, tenant, status, request, startedAt, finishedAt, batchSize, progress, timings, result,
+                    error, event.webhook());
+        }
         // Exactly one terminal state: a late progress event or a redelivered job's events never reopen a job.
         if (status != null && status.terminal()) {
             return this;
         }
         return switch (event.type()) {
+            case PREVIEW, WEBHOOK -> this; // a preview is fanned out, not folded (and WEBHOOK is taken above)
             case CLAIMED -> this; // a claim decides which request a keyed job is; the record makes it exist
             case QUEUED -> status == null
-                    ? new JobState(id, tenant, JobStatus.QUEUED, event.job(), null, null, null, null, null, null, null)
+                    ? new JobState(id, tenant, JobStatus.QUEUED, event.job(), null, null, null, null, null, null, null, webhook)
                     : this;
             case STARTED, RETRYING -> new JobState(id, tenant, JobStatus.RUNNING, request,
-                    startedAt != null ? startedAt : event.at(), null, event.batchSize(), null, null, null, null);
+                    startedAt != null ? startedAt : event.at(), null, event.batchSize(), null, null, null, null, webhook);
             case PROGRESS -> isAhead(event.progress(), progress)
                     ? new JobState(id, tenant, JobStatus.RUNNING, request, startedAt != null ? startedAt : event.at(), null,
-                            batchSize, event.progress(), null, null, null)
+                            batchSize, event.progress(), null, null, null, webhook)
                     : this;
             case SUCCEEDED -> new JobState(id, tenant, JobStatus.SUCCEEDED, request, startedAt, event.at(),
-                    event.batchSize() != null ? event.batchSize() : batchSize, null, event.timings(), event.result(), null);
+                    event.batchSize() != null ? event.batchSize() : batchSize, null, event.timings(), event.result(), null,
+                    webhook);
             case FAILED -> new JobState(id, tenant, JobStatus.FAILED, request, startedAt, event.at(), batchSize,
-                    null, null, null, event.error());
+                    null, null, null, event.error(), webhook);
             case CANCELED, CANCEL_REQUESTED -> status == null || status == JobStatus.QUEUED
                     ? new JobState(id, tenant, JobStatus.CANCELED, request, startedAt, event.at(), batchSize,
-                            null, null, null, null)
+                            null, null, null, null, webhook)
                     : this; // a worker started the job first: the cancel came too late and the job runs to its end
         };
     }

@@ -57,6 +57,9 @@ final class JobView {
             firstClaims.putIfAbsent(event.id(), event.job());
             return false;
         }
+        if (event.type() == EventType.PREVIEW || event.type() == EventType.WEBHOOK && !jobs.containsKey(event.id())) {
+            return false; // a preview is no state; a delivery outcome only ever follows its job's terminal event
+        }
         return update(event.id(), current -> JobState.next(current, event));
     }
 

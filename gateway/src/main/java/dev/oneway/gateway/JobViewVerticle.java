@@ -106,7 +106,8 @@ final class JobViewVerticle extends VerticleBase {
             changed = created == null ? null : JobEvent.queued(created.request());
         } else {
             JobEvent event = JobEvent.fromJson(json);
-            changed = !view.apply(event) ? null
+            changed = event.type() == EventType.PREVIEW ? event // fanned out to its owner, never folded
+                    : !view.apply(event) ? null
                     : event.type() == EventType.CANCEL_REQUESTED // clients see the outcome, not the request
                             ? JobEvent.canceled(event.id(), event.tenant(), event.at())
                             : event;

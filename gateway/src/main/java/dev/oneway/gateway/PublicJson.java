@@ -1,5 +1,6 @@
 package dev.oneway.gateway;
 
+import dev.oneway.common.EventType;
 import dev.oneway.common.ImageResult;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
@@ -32,6 +33,26 @@ final class PublicJson {
         if (state.error() != null) {
             json.put("error", state.error().toJson());
         }
+        if (state.request() != null && state.request().webhook() != null) {
+            json.put("webhook", webhook(state));
+        }
+        return json;
+    }
+
+    /**
+     * The job's webhook: its URL and the delivery's outcome once recorded (delivered or failed, attempts, lastStatus,
+     * error); "pending" until then.
+     */
+    private static JsonObject webhook(JobState state) {
+        JsonObject json = new JsonObject().put("url", state.request().webhook());
+        if (state.webhook() == null) {
+            return json.put("status", "pending");
+        }
+        for (String field : new String[] {"id", "status", "attempts", "lastStatus", "error"}) {
+            if (state.webhook().containsKey(field)) {
+                json.put(field, state.webhook().getValue(field));
+            }
+        }
         return json;
     }
 
@@ -39,6 +60,9 @@ final class PublicJson {
     static JsonObject event(JobEvent event, ImageLinks.ImageLink link) {
         JsonObject json = event.toJson();
         json.remove("tenant");
+        if (event.type() != EventType.WEBHOOK) {
+            json.remove("webhook"); // on a terminal event: the deliverer's marker, not news to the client
+        }
         if (event.job() != null) {
             json.put("job", request(event.job()));
         }
@@ -49,7 +73,7 @@ final class PublicJson {
     }
 
     private static JsonObject request(JobRequest job) {
-        return new JsonObject()
+        JsonObject json = new JsonObject()
                 .put("prompt", job.prompt())
                 .put("seed", job.seed())
                 .put("width", job.width())
@@ -57,6 +81,10 @@ final class PublicJson {
                 .put("steps", job.steps())
                 .put("sampler", job.sampler())
                 .put("createdAt", Timestamps.format(job.createdAt()));
+        if (job.previews()) {
+            json.put("previews", true);
+        }
+        return json;
     }
 
     /** Without a link (presigning failed) the client still learns the image exists and can GET the job for one. */

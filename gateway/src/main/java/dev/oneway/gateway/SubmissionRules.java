@@ -3,6 +3,7 @@ package dev.oneway.gateway;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Webhooks;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -58,7 +59,13 @@ final class SubmissionRules {
         if (problem != null) {
             throw ApiError.invalid(problem);
         }
-        return JobSpec.from((JsonObject) decoded);
+        JsonObject json = (JsonObject) decoded;
+        String webhook = json.getString("webhook");
+        String webhookProblem = webhook == null ? null : Webhooks.problemWithUrl(webhook);
+        if (webhookProblem != null) {
+            throw ApiError.invalid(webhookProblem);
+        }
+        return JobSpec.from(json);
     }
 
     /** A 400 unless the Idempotency-Key header is as the document describes it. */
@@ -77,6 +84,8 @@ final class SubmissionRules {
                 spec.height() != null ? spec.height() : defaultHeight,
                 spec.steps() != null ? spec.steps() : defaultSteps,
                 spec.sampler() != null ? spec.sampler() : defaultSampler,
-                now.truncatedTo(ChronoUnit.MILLIS));
+                now.truncatedTo(ChronoUnit.MILLIS),
+                Boolean.TRUE.equals(spec.previews()),
+                spec.webhook());
     }
 }

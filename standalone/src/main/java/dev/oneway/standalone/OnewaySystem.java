@@ -287,6 +287,10 @@ public final class OnewaySystem implements AutoCloseable {
                 // One JVM needs no well-known worker port; a free one keeps 8081 out of the way.
                 config = config.with(Setting.WORKER_HTTP_PORT, 0);
             }
+            if (!settings.containsKey(Setting.WEBHOOK_ALLOW_PRIVATE.envName())) {
+                // One machine: its webhooks usually go to a receiver on the same machine or network.
+                config = config.with(Setting.WEBHOOK_ALLOW_PRIVATE, true);
+            }
             // Free ports unless named: tests and benchmarks run side by side. Standalone names the documented ones.
             for (Setting port : List.of(Setting.EMBEDDED_KAFKA_PORT, Setting.EMBEDDED_S3_PORT)) {
                 if (!settings.containsKey(port.envName())) {

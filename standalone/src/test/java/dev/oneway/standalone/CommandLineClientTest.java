@@ -74,6 +74,7 @@ class CommandLineClientTest {
         assertEquals(0, generate.exit(), generate.err());
         assertTrue(generate.out().contains("running"), "the states are shown as they happen: " + generate.out());
         assertTrue(generate.out().contains("succeeded"), generate.out());
+        assertTrue(Pattern.compile("\\[#+\\.*\\] +\\d+% ").matcher(generate.out()).find(), "a progress bar: " + generate.out());
         BufferedImage image = ImageIO.read(png.toFile());
         assertNotNull(image, "a PNG was written");
         assertEquals(width, image.getWidth());

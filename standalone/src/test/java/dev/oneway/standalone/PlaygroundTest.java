@@ -92,6 +92,7 @@ class PlaygroundTest {
         String log = browser.findElement(By.id("log")).getText();
         assertTrue(log.contains("job.started") && log.contains("job.succeeded"), "events came over the WebSocket: " + log);
         assertFalse(log.contains("no WebSocket"), log);
+        assertTrue(log.contains("job.preview (step 1/"), "the sampler's steps were shown as they came: " + log);
         assertEquals("", browser.findElement(By.id("error")).getText());
         File screenshot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
         Path saved = Path.of("target", "playground.png");

@@ -7,6 +7,7 @@ import dev.oneway.common.JobRequest;
 import dev.oneway.engine.ModelDefaults;
 import dev.oneway.engine.ProgressListener;
 import dev.oneway.engine.Sampler;
+import dev.oneway.engine.image.LatentPreview;
 import dev.oneway.worker.BatchRunner.Outcome;
 import dev.oneway.worker.CompletionPipeline.QueuedJob;
 import dev.oneway.worker.OffsetTracker.Delivery;
@@ -16,6 +17,7 @@ import io.vertx.core.WorkerExecutor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -68,6 +70,8 @@ final class BatchLoop {
     private final Map<String, Delivery> running = new HashMap<>();
     /** Per running job, the furthest progress told, so a retried run never moves it backwards. */
     private final Map<String, Double> progressTold = new HashMap<>();
+    /** Per running job, the last sampler step whose preview was told. */
+    private final Map<String, Integer> previewTold = new HashMap<>();
     private Future<Void> runningBatch;
     private long batchTimer = -1;
     private boolean stopped;
@@ -230,24 +234,57 @@ final class BatchLoop {
         running.put(q.job().id(), q.delivery());
         return completion.onComplete(ar -> {
             progressTold.remove(q.job().id());
+            previewTold.remove(q.job().id());
             running.remove(q.job().id(), q.delivery());
         });
     }
 
-    /** Progress of the jobs a run covers (a whole batch, or one job run alone after its batch failed), never backwards. */
+    /**
+     * Progress of the jobs a run covers (a whole batch, or one job run alone after its batch failed), never backwards;
+     * and a job.preview per sampler step for the jobs that asked for previews (only their rows are computed), in step
+     * order, each step told once even when a failed batch is run again job by job.
+     */
     private ProgressListener progressOf(List<JobRequest> jobs) {
-        return (stage, done, total) -> context.runOnContext(v -> {
-            double fraction = total <= 0 ? 0 : done / (double) total;
-            for (JobRequest job : jobs) {
-                if (fraction <= progressTold.getOrDefault(job.id(), 0.0)) {
-                    continue;
-                }
-                progressTold.put(job.id(), fraction);
-                events.publish(JobEvent.progress(job, stage, done, total)).onFailure(e -> {
-                    try (JobLogContext ignored = JobLogContext.of(job)) {
-                        LOG.debug("Progress event of job {} not written: {}", job.id(), e.toString());
+        return new ProgressListener() {
+            @Override
+            public void stageFinished(String stage, int done, int total) {
+                context.runOnContext(v -> {
+                    double fraction = total <= 0 ? 0 : done / (double) total;
+                    for (JobRequest job : jobs) {
+                        if (fraction <= progressTold.getOrDefault(job.id(), 0.0)) {
+                            continue;
+                        }
+                        progressTold.put(job.id(), fraction);
+                        publishQuietly(job, JobEvent.progress(job, stage, done, total));
                     }
                 });
+            }
+
+            @Override
+            public boolean wantsPreview(int row) {
+                return jobs.get(row).previews();
+            }
+
+            @Override
+            public void preview(int row, int step, int steps, LatentPreview.Image image) {
+                JobRequest job = jobs.get(row);
+                String png = Base64.getEncoder().encodeToString(image.png());
+                context.runOnContext(v -> {
+                    if (step <= previewTold.getOrDefault(job.id(), 0)) {
+                        return;
+                    }
+                    previewTold.put(job.id(), step);
+                    publishQuietly(job, JobEvent.preview(job, step, steps, image.width(), image.height(), png));
+                });
+            }
+        };
+    }
+
+    /** Progress and previews are best effort: the job's outcome does not wait for them. */
+    private void publishQuietly(JobRequest job, JobEvent event) {
+        events.publish(event).onFailure(e -> {
+            try (JobLogContext ignored = JobLogContext.of(job)) {
+                LOG.debug("{} event of job {} not written: {}", event.type().wireName(), job.id(), e.toString());
             }
         });
     }

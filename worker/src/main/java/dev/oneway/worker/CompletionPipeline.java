@@ -242,7 +242,8 @@ final class CompletionPipeline {
      * Writes the job's terminal event and only then marks its offset finished. Kafka outages are waited out; a
      * stopping worker, or one that lost the partition, hands the job back instead.
      */
-    private Future<Void> finish(QueuedJob q, JobEvent terminal) {
+    private Future<Void> finish(QueuedJob q, JobEvent outcome) {
+        JobEvent terminal = outcome.withWebhookOf(q.job()); // the webhook deliverer follows the events topic
         if (!offsets.owns(q.delivery())) {
             return handBack(q, "its partition was reassigned while it ran");
         }

@@ -92,7 +92,7 @@ final class JobEventWatch {
                 finished.add(id);
             }
             case SUCCEEDED, FAILED -> finished.add(id);
-            case QUEUED, CLAIMED, PROGRESS -> { }
+            case QUEUED, CLAIMED, PROGRESS, PREVIEW, WEBHOOK -> { }
         }
     }
 }

@@ -29,6 +29,7 @@ public final class LoopedSampler implements LatentSampler {
         for (int k = 0; k < steps; k++) {
             int timestep = timesteps[k];
             NDArray current = latents;
+            int stepNumber = k + 1;
             // each step's features are dropped as soon as its noise prediction is applied
             latents = Ops.scoped(() -> {
                 TimeCondition temb = unet.timeCondition(noise.getManager(), new int[] {timestep}, batch, noise.getDataType());
@@ -36,9 +37,10 @@ public final class LoopedSampler implements LatentSampler {
                 clock.encoderMs += clock.lap();
                 NDArray eps = unet.decode(features, temb, text);
                 clock.decoderMs += clock.lap();
-                NDArray next = scheduler.step(eps, timestep, steps, current);
+                DdimScheduler.Step step = scheduler.stepWithPrediction(eps, timestep, steps, current);
+                clock.preview(stepNumber, steps, step.predictedX0());
                 clock.schedulerMs += clock.lap();
-                return next;
+                return step.previous();
             });
             clock.finished("step");
         }

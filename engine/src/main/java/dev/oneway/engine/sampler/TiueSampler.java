@@ -43,7 +43,9 @@ public final class TiueSampler implements LatentSampler {
         NDArray latents = noise;
         for (int k = 0; k < steps; k++) {
             NDArray eps = noisePredictions.get(new NDIndex("{}:{}", k * batch, (k + 1) * batch));
-            latents = scheduler.step(eps, timesteps[k], steps, latents);
+            DdimScheduler.Step step = scheduler.stepWithPrediction(eps, timesteps[k], steps, latents);
+            clock.preview(k + 1, steps, step.predictedX0());
+            latents = step.previous();
         }
         clock.schedulerMs += clock.lap();
         return latents;

@@ -100,11 +100,19 @@ public final class DdimScheduler {
         return prev >= 0 ? alphasCumprod[prev] : finalAlphaCumprod;
     }
 
+    /** A DDIM update's result: the latent at the previous timestep, and the x0 this step predicted on the way. */
+    public record Step(NDArray previous, NDArray predictedX0) { }
+
     /**
      * One DDIM update (eta 0): from the latent {@code sample} at {@code timestep} and the model output,
      * predict x0 and the noise, and move to the previous timestep.
      */
     public NDArray step(NDArray modelOutput, int timestep, int steps, NDArray sample) {
+        return stepWithPrediction(modelOutput, timestep, steps, sample).previous();
+    }
+
+    /** {@link #step}, keeping the predicted x0 (for previews). */
+    public Step stepWithPrediction(NDArray modelOutput, int timestep, int steps, NDArray sample) {
         float a = alphaCumprod(timestep);
         float aPrev = alphaCumprodPrev(timestep, steps);
         float sqrtA = (float) Math.sqrt(a);
@@ -128,6 +136,6 @@ public final class DdimScheduler {
         if (clipSample) {
             x0 = x0.clip(-clipSampleRange, clipSampleRange);
         }
-        return x0.mul((float) Math.sqrt(aPrev)).add(eps.mul((float) Math.sqrt(1 - aPrev)));
+        return new Step(x0.mul((float) Math.sqrt(aPrev)).add(eps.mul((float) Math.sqrt(1 - aPrev))), x0);
     }
 }
