@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,7 +133,7 @@ public final class GatewayVerticle extends VerticleBase {
                 .putHeader("Content-Type", "application/yaml; charset=utf-8")
                 .putHeader("Access-Control-Allow-Origin", "*")
                 .end(api.yaml()));
-        router.get("/").handler(StaticHandler.create("playground"));
+        router.get("/").handler(new PlaygroundPage());
 
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "up")));
         router.get("/health/ready").handler(this::ready);
