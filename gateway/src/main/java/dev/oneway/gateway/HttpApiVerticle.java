@@ -12,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.StaticHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -97,7 +96,7 @@ final class HttpApiVerticle extends VerticleBase {
                 .putHeader("Content-Type", "application/yaml; charset=utf-8")
                 .putHeader("Access-Control-Allow-Origin", "*")
                 .end(shared.api().yaml()));
-        router.get("/").handler(StaticHandler.create("playground"));
+        router.get("/").handler(new PlaygroundPage());
 
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "up")));
         router.get("/health/ready").handler(this::ready);

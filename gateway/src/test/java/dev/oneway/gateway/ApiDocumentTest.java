@@ -14,6 +14,7 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.OpenAPIVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -118,15 +119,16 @@ class ApiDocumentTest {
     }
 
     @Test
-    void theSourceAndTheServedDocumentPassRedoclyLintWithExamplesWithinTheirOwnLimits(@TempDir Path source,
-            @TempDir Path served) throws Exception {
+    void theSourceAndTheServedDocumentPassRedoclyLintWithExamplesWithinTheirOwnLimits(@TempDir Path dir) throws Exception {
         assumeTrue(RedoclyLint.npxAvailable(), "npx (npm) is not installed; .ci/run installs it");
+        Map<String, String> documents = new LinkedHashMap<>();
+        documents.put("source.yaml", Files.readString(Path.of("src/main/resources", ApiDocument.RESOURCE)));
+        documents.put("served.yaml", gateway.get("/openapi.yaml", null).body());
 
-        RedoclyLint.Result sourceLint = RedoclyLint.lint(Files.readString(Path.of("src/main/resources", ApiDocument.RESOURCE)), source);
-        RedoclyLint.Result servedLint = RedoclyLint.lint(gateway.get("/openapi.yaml", null).body(), served);
+        RedoclyLint.Result lint = RedoclyLint.lint(documents, dir);
 
-        assertTrue(sourceLint.passed(), "redocly lint of " + ApiDocument.RESOURCE + ":\n" + sourceLint.output());
-        assertTrue(servedLint.passed(), "redocly lint of the served document:\n" + servedLint.output());
+        assertTrue(lint.passed(), "redocly lint of " + ApiDocument.RESOURCE + " and of the served document:\n" + lint.output());
+        assertTrue(lint.output().contains("served.yaml: validated"), lint.output());
     }
 
     @Test
@@ -138,7 +140,7 @@ class ApiDocumentTest {
                 .getJsonObject("content").getJsonObject("application/json").getJsonObject("example")
                 .put("width", multiple + 1);
 
-        RedoclyLint.Result lint = RedoclyLint.lint(document.encodePrettily(), dir);
+        RedoclyLint.Result lint = RedoclyLint.lint(Map.of("openapi.yaml", document.encodePrettily()), dir);
 
         assertFalse(lint.passed(), "an example off the size multiple is an error:\n" + lint.output());
         assertTrue(lint.output().contains("no-invalid-media-type-examples"), lint.output());
@@ -151,6 +153,21 @@ class ApiDocumentTest {
         assertEquals(200, response.status());
         assertTrue(response.headers().get("Content-Type").startsWith("text/html"), response.headers().get("Content-Type"));
         assertTrue(response.body().contains("/v1/events"), "the page follows jobs over the WebSocket");
+    }
+
+    @Test
+    void thePlaygroundPageIsRevalidatedOnEveryVisitSoANewVersionShowsAtOnce() {
+        TestGateway.Response first = gateway.send(HttpMethod.GET, "/", null, Map.of(), null);
+        String etag = first.headers().get("ETag");
+
+        assertEquals("no-cache", first.headers().get("Cache-Control"));
+        assertTrue(etag != null && etag.matches("\"[0-9a-f]{32}\""), "a strong ETag of the content: " + etag);
+        TestGateway.Response unchanged = gateway.send(HttpMethod.GET, "/", null, Map.of("If-None-Match", etag), null);
+        assertEquals(304, unchanged.status());
+        assertEquals("", unchanged.body());
+        TestGateway.Response stale = gateway.send(HttpMethod.GET, "/", null, Map.of("If-None-Match", "\"an-older-page\""), null);
+        assertEquals(200, stale.status());
+        assertEquals(first.body(), stale.body());
     }
 
     /** "METHOD /path" of every route that answers requests, paths written as OpenAPI writes them. */

@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -43,12 +46,15 @@ final class RedoclyLint {
         }
     }
 
-    /** Lints {@code yaml} (written to {@code dir} with Redocly's configuration beside it). */
-    static Result lint(String yaml, Path dir) throws IOException, InterruptedException {
-        Path document = dir.resolve("openapi.yaml");
-        Files.writeString(document, yaml);
+    /** Lints the documents (file name to YAML), written to {@code dir} with Redocly's configuration beside them. */
+    static Result lint(Map<String, String> documents, Path dir) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("npx", "--yes", CLI, "lint", "--config", "redocly.yaml"));
+        for (Map.Entry<String, String> document : documents.entrySet()) {
+            Files.writeString(dir.resolve(document.getKey()), document.getValue());
+            command.add(document.getKey());
+        }
         Files.writeString(dir.resolve("redocly.yaml"), CONFIG);
-        Process process = new ProcessBuilder("npx", "--yes", CLI, "lint", "--config", "redocly.yaml", "openapi.yaml")
+        Process process = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .start();

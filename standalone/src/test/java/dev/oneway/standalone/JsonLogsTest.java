@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -68,7 +71,21 @@ class JsonLogsTest {
             String apiLine = awaitLine(process, output, line -> API_LINE.matcher(line).matches());
             Matcher api = API_LINE.matcher(apiLine);
             assertTrue(api.matches());
+            String limits;
+            String defaults;
             try (OnewayClient client = new OnewayClient(vertx, Integer.parseInt(api.group(1)))) {
+                // The banner states the limits and defaults in force: the ones the served API document names.
+                JsonObject fields = new JsonObject(new ObjectMapper(new YAMLFactory()).readValue(
+                        client.get(null, "/openapi.yaml").body().toString(), new TypeReference<Map<String, Object>>() { }))
+                        .getJsonObject("components").getJsonObject("schemas").getJsonObject("JobSubmission")
+                        .getJsonObject("properties");
+                JsonObject width = fields.getJsonObject("width");
+                limits = "Limits:     width and height multiples of " + width.getInteger("multipleOf") + " up to "
+                        + width.getInteger("maximum") + ", 1 to " + fields.getJsonObject("steps").getInteger("maximum")
+                        + " steps, prompts up to " + fields.getJsonObject("prompt").getInteger("maxLength") + " characters";
+                defaults = "(default " + width.getInteger("default") + "x" + fields.getJsonObject("height").getInteger("default")
+                        + ", " + fields.getJsonObject("steps").getInteger("default") + " steps, sampler "
+                        + fields.getJsonObject("sampler").getString("default") + ")";
                 JsonObject request = new JsonObject().put("prompt", "a lantern in the fog").put("width", 64).put("height", 64);
                 String id = client.submit(KEY, request).json().getString("id");
                 assertEquals("succeeded", client.awaitFinished(KEY, id).getString("status"));
@@ -107,6 +124,9 @@ class JsonLogsTest {
             }
             List<String> banner = oneways.subList(bannerStart, bannerEnd + 1);
             assertTrue(banner.contains("Oneway is running."), "banner: " + banner);
+            assertTrue(banner.contains("  " + limits), "the banner states the limits in force (" + limits + "): " + banner);
+            assertTrue(banner.stream().anyMatch(line -> line.trim().startsWith("Model:") && line.endsWith(defaults)),
+                    "the banner states the defaults " + defaults + ": " + banner);
             assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*Kafka:\\s+127\\.0\\.0\\.1:\\d+ .*")), "banner: " + banner);
             assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*S3:\\s+http://127\\.0\\.0\\.1:\\d+ .*secret key .*")),
                     "the banner names the S3 endpoint and its credentials: " + banner);

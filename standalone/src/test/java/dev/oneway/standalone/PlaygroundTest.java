@@ -20,10 +20,12 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -75,9 +77,9 @@ class PlaygroundTest {
     @Test
     void aPromptBecomesAnImageWhileTheStatesArriveOverTheWebSocket() throws IOException {
         browser.get(system.baseUrl() + "/");
-        browser.findElement(By.id("key")).sendKeys(KEY);
-        browser.findElement(By.id("prompt")).sendKeys("a red fox in the snow");
-        browser.findElement(By.id("seed")).sendKeys("7");
+        fill("key", KEY);
+        fill("prompt", "a red fox in the snow");
+        fill("seed", "7");
         browser.findElement(By.id("submit")).click();
 
         WebDriverWait patience = new WebDriverWait(browser, OnewayClient.PATIENCE);
@@ -102,14 +104,73 @@ class PlaygroundTest {
     }
 
     @Test
+    void stepsAndSamplerGoWithTheJob() {
+        browser.get(system.baseUrl() + "/");
+        fill("key", KEY);
+        fill("prompt", "a red fox, looped");
+        fill("steps", "2");
+        new Select(browser.findElement(By.id("sampler"))).selectByValue("looped");
+        browser.findElement(By.id("submit")).click();
+
+        WebDriverWait patience = new WebDriverWait(browser, OnewayClient.PATIENCE);
+        patience.until(ExpectedConditions.textToBe(By.id("state"), "succeeded"));
+        String id = browser.findElement(By.id("job-id")).getText();
+        OnewayClient client = new OnewayClient(system.vertx(), system.httpPort());
+        try {
+            OnewayClient.Reply job = client.get(KEY, "/v1/jobs/" + id);
+            assertEquals(200, job.status());
+            assertEquals(2, job.json().getInteger("steps"), job.body().toString());
+            assertEquals("looped", job.json().getString("sampler"), job.body().toString());
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    void aRejectedSubmissionReplacesThePreviousResultWithTheErrorUnderTheButton() {
+        browser.get(system.baseUrl() + "/");
+        fill("key", KEY);
+        fill("prompt", "a red fox");
+        browser.findElement(By.id("submit")).click();
+        WebDriverWait patience = new WebDriverWait(browser, OnewayClient.PATIENCE);
+        patience.until(ExpectedConditions.textToBe(By.id("state"), "succeeded"));
+        // The reader has scrolled down to the image, as one does.
+        ((JavascriptExecutor) browser).executeScript("window.scrollTo(0, document.body.scrollHeight)");
+
+        int width = system.config().getInt(Setting.SIZE_MULTIPLE) + 1;
+        fill("width", String.valueOf(width));
+        browser.findElement(By.id("submit")).click();
+        WebElement error = patience.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+        patience.until(ExpectedConditions.textToBePresentInElement(error, "width must be a multiple"));
+
+        assertTrue(error.getText().contains("invalid_request") && error.getText().contains("HTTP 400"), error.getText());
+        assertFalse(browser.findElement(By.id("job")).isDisplayed(), "the previous job's result is replaced by the error");
+        Boolean inView = (Boolean) ((JavascriptExecutor) browser).executeScript(
+                "const r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;", error);
+        assertTrue(inView, "the error is scrolled into view");
+        int buttonBottom = browser.findElement(By.id("submit")).getRect().getY()
+                + browser.findElement(By.id("submit")).getRect().getHeight();
+        int errorTop = error.getRect().getY();
+        assertTrue(errorTop >= buttonBottom && errorTop - buttonBottom < 100,
+                "the error is right under the button (button ends at " + buttonBottom + ", error starts at " + errorTop + ")");
+    }
+
+    @Test
     void aWrongKeyShowsTheGatewaysMessage() {
         browser.get(system.baseUrl() + "/");
-        browser.findElement(By.id("key")).sendKeys("not-the-key");
-        browser.findElement(By.id("prompt")).sendKeys("a red fox");
+        fill("key", "not-the-key");
+        fill("prompt", "a red fox");
         browser.findElement(By.id("submit")).click();
 
         new WebDriverWait(browser, OnewayClient.PATIENCE)
                 .until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "invalid API key"));
         assertTrue(browser.findElement(By.id("error")).getText().contains("unauthorized"));
+    }
+
+    /** Types into a field as a person would after selecting what is there (the page remembers the key per tab). */
+    private static void fill(String id, String text) {
+        WebElement field = browser.findElement(By.id(id));
+        field.clear();
+        field.sendKeys(text);
     }
 }
