@@ -43,7 +43,8 @@ public final class OnewayCli {
 
     static final String USAGE_TEXT = """
             usage: oneway generate "PROMPT" [-o FILE] [--seed N] [--width N] [--height N] [--steps N]
-                                   [--sampler tiue|looped] [--timeout SECONDS] [--server URL] [--key KEY]
+                                   [--sampler tiue|looped] [--decoder vae|taesd] [--timeout SECONDS]
+                                   [--server URL] [--key KEY]
                    oneway status JOB_ID [--server URL] [--key KEY]
 
             generate  submits a job, prints its states as they happen, and saves the PNG (default FILE: JOB_ID.png)
@@ -111,9 +112,9 @@ public final class OnewayCli {
             }
             JsonNode job = submitted.body();
             String id = job.path("id").asText();
-            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s)%n", id, job.path("seed").asLong(),
+            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s, %s decoder)%n", id, job.path("seed").asLong(),
                     job.path("width").asInt(), job.path("height").asInt(), job.path("steps").asInt(),
-                    job.path("sampler").asText());
+                    job.path("sampler").asText(), job.path("decoder").asText("vae"));
             if (socket == null) {
                 out.println("(no WebSocket to " + gateway.server() + "; reading the job every "
                         + CHECK_EVERY_MS / 1000 + " s instead)");
@@ -261,7 +262,7 @@ public final class OnewayCli {
             }
             options.argument = positional.get(1);
             Set<String> allowed = options.command.equals("generate")
-                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--timeout",
+                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--decoder", "--timeout",
                             "--server", "--key")
                     : Set.of("--server", "--key");
             for (Map.Entry<String, String> option : named.entrySet()) {
@@ -273,6 +274,7 @@ public final class OnewayCli {
                 switch (name) {
                     case "-o", "--output" -> options.output = Path.of(value);
                     case "--sampler" -> options.job.put("sampler", value);
+                    case "--decoder" -> options.job.put("decoder", value);
                     case "--timeout" -> options.timeoutSeconds = integer(name, value);
                     case "--server" -> options.server = server(value);
                     case "--key" -> options.key = value;

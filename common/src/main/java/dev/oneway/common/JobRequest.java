@@ -9,19 +9,29 @@ import java.util.Objects;
  * model's defaults before producing, so a worker never guesses.
  */
 public record JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
-                         String sampler, Instant createdAt) {
+                         String sampler, Instant createdAt, String decoder) {
+
+    /** The decoder of a job that names none: the model's full VAE. */
+    public static final String DEFAULT_DECODER = "vae";
 
     public JobRequest {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(sampler, "sampler");
+        Objects.requireNonNull(decoder, "decoder");
         createdAt = Timestamps.millis(Objects.requireNonNull(createdAt, "createdAt"));
     }
 
-    /** Jobs with equal batch keys may share one engine batch. */
+    /** A job decoded with the model's full VAE. */
+    public JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
+                      String sampler, Instant createdAt) {
+        this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, DEFAULT_DECODER);
+    }
+
+    /** Jobs with equal batch keys may share one engine batch (the engine decodes a batch with one decoder). */
     public String batchKey() {
-        return width + "x" + height + "/" + steps + "/" + sampler;
+        return width + "x" + height + "/" + steps + "/" + sampler + "/" + decoder;
     }
 
     public JsonObject toJson() {
@@ -34,7 +44,8 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 .put("height", height)
                 .put("steps", steps)
                 .put("sampler", sampler)
-                .put("createdAt", Timestamps.format(createdAt));
+                .put("createdAt", Timestamps.format(createdAt))
+                .put("decoder", decoder);
     }
 
     public static JobRequest fromJson(JsonObject json) {
@@ -47,6 +58,8 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 json.getInteger("height"),
                 json.getInteger("steps"),
                 json.getString("sampler"),
-                Timestamps.parse(json.getString("createdAt")));
+                Timestamps.parse(json.getString("createdAt")),
+                // records written before jobs could name a decoder
+                json.getString("decoder", DEFAULT_DECODER));
     }
 }

@@ -57,7 +57,8 @@ final class SubmissionRules {
         }
         JsonObject json = (JsonObject) decoded;
         return new JobSpec(json.getString("prompt"), json.getLong("seed"), json.getInteger("width"),
-                json.getInteger("height"), json.getInteger("steps"), json.getString("sampler"));
+                json.getInteger("height"), json.getInteger("steps"), json.getString("sampler"),
+                json.getString("decoder"));
     }
 
     /** A 400 unless the Idempotency-Key header is as the document describes it. */
@@ -76,6 +77,7 @@ final class SubmissionRules {
                 spec.height() != null ? spec.height() : defaultHeight,
                 spec.steps() != null ? spec.steps() : defaultSteps,
                 spec.sampler() != null ? spec.sampler() : defaultSampler,
-                now.truncatedTo(ChronoUnit.MILLIS));
+                now.truncatedTo(ChronoUnit.MILLIS),
+                spec.decoder() != null ? spec.decoder() : JobRequest.DEFAULT_DECODER);
     }
 }

@@ -6,7 +6,6 @@ import dev.oneway.common.Shutdown;
 import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
-import dev.oneway.engine.EngineOptions;
 import dev.oneway.engine.ModelDefaults;
 import dev.oneway.engine.TiueEngine;
 import dev.oneway.gateway.GatewayVerticle;
@@ -356,8 +355,7 @@ public final class OnewaySystem implements AutoCloseable {
          */
         private static TiueEngine loadEngine(OnewayConfig config) {
             Path dir = EngineLoader.modelDir(config);
-            TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE),
-                    config.batchInvariant()));
+            TiueEngine engine = TiueEngine.load(dir, EngineLoader.options(config));
             LOG.info("Loaded model {} from {}", engine.defaults().modelName(), dir);
             return engine;
         }
