@@ -79,17 +79,36 @@ public final class ModelFolder {
             throw new ModelException("vae/config.json: latent_channels is " + vaeConfig.latentChannels()
                     + " but the UNet maps " + unetConfig.inChannels() + " to " + unetConfig.outChannels() + " channels");
         }
-        AutoencoderKLDecoder vae;
+        AutoencoderKLDecoder vae = loadVae(dir, vaeConfig, manager, dtype, batchInvariant);
+        AutoencoderTinyDecoder vaeTiny = loadTaesd(dir, taesdDir, vaeConfig, vae.upscale(), manager, dtype,
+                batchInvariant);
+        return new Parts(tokenizer, textEncoder, unet, vae, scheduler, vaeTiny);
+    }
+
+    /** The folder's vae/ alone (e.g. to measure decoders). */
+    public static AutoencoderKLDecoder loadVae(Path dir, NDManager manager, DataType dtype, boolean batchInvariant) {
+        return loadVae(dir, AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json")), manager, dtype,
+                batchInvariant);
+    }
+
+    /** The folder's vae_tiny/ (or taesdDir where it has none) alone; null when there is neither. */
+    public static AutoencoderTinyDecoder loadTaesd(Path dir, Path taesdDir, NDManager manager, DataType dtype,
+                                                   boolean batchInvariant) {
+        AutoencoderKLDecoder.Config vaeConfig = AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json"));
+        return loadTaesd(dir, taesdDir, vaeConfig, 1 << (vaeConfig.blockOutChannels().length - 1), manager, dtype,
+                batchInvariant);
+    }
+
+    private static AutoencoderKLDecoder loadVae(Path dir, AutoencoderKLDecoder.Config vaeConfig, NDManager manager,
+                                                DataType dtype, boolean batchInvariant) {
         try (SafetensorsSource source = source(dir, "vae", "diffusion_pytorch_model", manager, dtype)) {
-            vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source, batchInvariant));
+            AutoencoderKLDecoder vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source, batchInvariant));
             // the encoder half is not needed to make images
             warnUnused("vae", source.unused().stream()
                     .filter(k -> !k.startsWith("encoder.") && !k.startsWith("quant_conv."))
                     .collect(Collectors.toSet()));
+            return vae;
         }
-        AutoencoderTinyDecoder vaeTiny = loadTaesd(dir, taesdDir, vaeConfig, vae.upscale(), manager, dtype,
-                batchInvariant);
-        return new Parts(tokenizer, textEncoder, unet, vae, scheduler, vaeTiny);
     }
 
     private static AutoencoderTinyDecoder loadTaesd(Path dir, Path taesdDir, AutoencoderKLDecoder.Config vaeConfig,

@@ -104,6 +104,29 @@ public final class TinyModels {
         }
     }
 
+    /**
+     * Writes only vae/ and vae_tiny/ of Stable Diffusion's real sizes (AutoencoderKL 128/256/512/512, TAESD as
+     * published) with random weights, for measuring the decoders without a several-GB UNet.
+     */
+    public static Path writeRealSizeDecoders(Path dir) {
+        Architecture a = RandomModels.SD15;
+        try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
+            writeJson(dir.resolve("vae/config.json"), vae(a));
+            writeJson(dir.resolve("vae_tiny/config.json"), vaeTiny(a));
+            RandomSource vae = new RandomSource(manager, SEED + 3);
+            new AutoencoderKLDecoder(AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json")), new Weights(vae));
+            RandomSource vaeTiny = new RandomSource(manager, SEED + 4);
+            new AutoencoderTinyDecoder(AutoencoderTinyDecoder.Config.read(
+                    ModelConfig.read(dir, "vae_tiny/config.json")), new Weights(vaeTiny));
+            SafetensorsWriter.write(dir.resolve("vae/diffusion_pytorch_model.safetensors"), vae.tensors(), TensorType.F32);
+            SafetensorsWriter.write(dir.resolve("vae_tiny/diffusion_pytorch_model.safetensors"), vaeTiny.tensors(),
+                    TensorType.F32);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write decoders to " + dir, e);
+        }
+    }
+
     /** The variant's folder under the JVM's temp dir, written once per version and reused. */
     public static Path cached(Variant variant) {
         return cached(variant.folderName(), variant == Variant.SD21 ? TINY_SD21 : TINY_SD15, true);
