@@ -43,7 +43,8 @@ public final class OnewayCli {
 
     static final String USAGE_TEXT = """
             usage: oneway generate "PROMPT" [-o FILE] [--seed N] [--width N] [--height N] [--steps N]
-                                   [--sampler tiue|looped] [--webhook URL] [--timeout SECONDS] [--server URL] [--key KEY]
+                                   [--sampler tiue|looped] [--decoder vae|taesd] [--webhook URL]
+                                   [--timeout SECONDS] [--server URL] [--key KEY]
                    oneway status JOB_ID [--server URL] [--key KEY]
 
             generate  submits a job, prints its states and a progress bar as they happen, and saves the PNG
@@ -112,9 +113,9 @@ public final class OnewayCli {
             }
             JsonNode job = submitted.body();
             String id = job.path("id").asText();
-            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s)%n", id, job.path("seed").asLong(),
+            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s, %s decoder)%n", id, job.path("seed").asLong(),
                     job.path("width").asInt(), job.path("height").asInt(), job.path("steps").asInt(),
-                    job.path("sampler").asText());
+                    job.path("sampler").asText(), job.path("decoder").asText("vae"));
             if (socket == null) {
                 out.println("(no WebSocket to " + gateway.server() + "; reading the job every "
                         + CHECK_EVERY_MS / 1000 + " s instead)");
@@ -270,8 +271,8 @@ public final class OnewayCli {
             }
             options.argument = positional.get(1);
             Set<String> allowed = options.command.equals("generate")
-                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--webhook",
-                            "--timeout", "--server", "--key")
+                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--decoder",
+                            "--webhook", "--timeout", "--server", "--key")
                     : Set.of("--server", "--key");
             for (Map.Entry<String, String> option : named.entrySet()) {
                 String name = option.getKey();
@@ -283,6 +284,7 @@ public final class OnewayCli {
                     case "-o", "--output" -> options.output = Path.of(value);
                     case "--sampler" -> options.job.put("sampler", value);
                     case "--webhook" -> options.job.put("webhook", value);
+                    case "--decoder" -> options.job.put("decoder", value);
                     case "--timeout" -> options.timeoutSeconds = integer(name, value);
                     case "--server" -> options.server = server(value);
                     case "--key" -> options.key = value;

@@ -24,6 +24,7 @@ public enum Setting {
     DEVICE("auto", "Engine device: auto, cpu or gpu."),
     DTYPE("auto", "Engine precision: auto (float16 on GPU, float32 on CPU), float32 or float16."),
     BATCH_INVARIANT("auto", "auto, true or false: whether a job's image must be bit-for-bit the same whatever its batch mates (auto: yes on CPU, no on GPU; false batches convolutions for throughput)."),
+    TAESD_DIR("", "TAESD folder (diffusers AutoencoderTiny: config.json, diffusion_pytorch_model.safetensors) for jobs with decoder taesd, used when the model folder has no vae_tiny/; empty = none."),
     MAX_BATCH_SIZE("8", "Most jobs a worker runs in one engine batch."),
     MAX_BATCH_WAIT_MS("5", "Longest a worker waits for batch mates after the first job of a batch arrives, when its engine is idle (jobs that arrive while a batch runs form the next batch anyway)."),
     WORKER_HTTP_PORT("8081", "Worker HTTP port: /health/live, /health/ready and /metrics; 0 = any free port (the standalone's default)."),

@@ -1,5 +1,6 @@
 package dev.oneway.engine;
 
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -7,11 +8,17 @@ import java.util.Locale;
  * PyTorch engine has one, else the CPU with float32 (half precision on a CPU is ~100x slower).
  *
  * @param batchInvariant null for the device's default, see {@link #batchInvariantOn}
+ * @param taesdDir a TAESD (diffusers AutoencoderTiny) folder to use where the model folder has no vae_tiny/;
+ *     null for none
  */
-public record EngineOptions(String device, String dtype, Boolean batchInvariant) {
+public record EngineOptions(String device, String dtype, Boolean batchInvariant, Path taesdDir) {
 
     public static EngineOptions defaults() {
-        return new EngineOptions("auto", "auto", null);
+        return new EngineOptions("auto", "auto", null, null);
+    }
+
+    public EngineOptions(String device, String dtype, Boolean batchInvariant) {
+        this(device, dtype, batchInvariant, null);
     }
 
     public EngineOptions(String device, String dtype) {

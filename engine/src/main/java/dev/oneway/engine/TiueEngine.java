@@ -19,9 +19,12 @@ import dev.oneway.engine.sampler.TorchNoise;
 import dev.oneway.engine.scheduler.DdimScheduler;
 import dev.oneway.engine.unet.UNet2DConditionModel;
 import dev.oneway.engine.vae.AutoencoderKLDecoder;
+import dev.oneway.engine.vae.AutoencoderTinyDecoder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The engine's front door: load a diffusers-layout TiUE model folder once, then turn batches of
@@ -32,8 +35,6 @@ import java.util.List;
  */
 public final class TiueEngine implements AutoCloseable {
 
-    private static final int MAX_STEPS = 50;
-
     private final String name;
     private final NDManager weightsManager;
     private final DataType dtype;
@@ -41,6 +42,8 @@ public final class TiueEngine implements AutoCloseable {
     private final ClipTextModel textEncoder;
     private final UNet2DConditionModel unet;
     private final AutoencoderKLDecoder vae;
+    /** TAESD, null when the model has none. */
+    private final AutoencoderTinyDecoder vaeTiny;
     private final DdimScheduler scheduler;
     private final ModelDefaults defaults;
 
@@ -52,11 +55,14 @@ public final class TiueEngine implements AutoCloseable {
         this.textEncoder = parts.textEncoder();
         this.unet = parts.unet();
         this.vae = parts.vae();
+        this.vaeTiny = parts.vaeTiny();
         this.scheduler = parts.scheduler();
         int sizeMultiple = vae.upscale() * unet.config().latentMultiple();
         int defaultSide = unet.config().sampleSize() * vae.upscale();
+        // 4 steps is what the Loopfree students are trained for; the most a DDIM schedule can have is the
+        // scheduler's num_train_timesteps (one step per training timestep).
         this.defaults = new ModelDefaults(name, defaultSide, defaultSide, 4, Sampler.TIUE, sizeMultiple,
-                Math.max(defaultSide * 2, sizeMultiple), MAX_STEPS);
+                Math.max(defaultSide * 2, sizeMultiple), scheduler.trainTimesteps());
     }
 
     /** Loads every part of the model folder; fails with a {@link ModelException} naming any problem. */
@@ -82,7 +88,8 @@ public final class TiueEngine implements AutoCloseable {
         };
         NDManager manager = engine.newBaseManager(gpu ? Device.gpu() : Device.cpu());
         try {
-            ModelFolder.Parts parts = ModelFolder.load(modelDir, manager, dtype, options.batchInvariantOn(gpu));
+            ModelFolder.Parts parts = ModelFolder.load(modelDir, options.taesdDir(), manager, dtype,
+                    options.batchInvariantOn(gpu));
             return new TiueEngine(modelDir.getFileName() == null ? modelDir.toString() : modelDir.getFileName().toString(),
                     manager, dtype, parts);
         } catch (RuntimeException e) {
@@ -93,6 +100,11 @@ public final class TiueEngine implements AutoCloseable {
 
     public ModelDefaults defaults() {
         return defaults;
+    }
+
+    /** The decoders this model can use: always the VAE, TAESD where the model has one. */
+    public Set<Decoder> decoders() {
+        return vaeTiny == null ? EnumSet.of(Decoder.VAE) : EnumSet.of(Decoder.VAE, Decoder.TAESD);
     }
 
     public String device() {
@@ -146,12 +158,13 @@ public final class TiueEngine implements AutoCloseable {
             double textMs = (System.nanoTime() - start) / 1e6;
             progress.stageFinished("text", 1, totalStages);
 
-            int perJob = 4 * latentH * latentW;
+            int channels = unet.config().inChannels();
+            int perJob = channels * latentH * latentW;
             float[] noise = new float[b * perJob];
             for (int i = 0; i < b; i++) {
                 System.arraycopy(TorchNoise.randn(batch.get(i).seed(), perJob), 0, noise, i * perJob, perJob);
             }
-            NDArray z = m.create(noise, new Shape(b, 4, latentH, latentW)).toType(dtype, false);
+            NDArray z = m.create(noise, new Shape(b, channels, latentH, latentW)).toType(dtype, false);
             StageClock clock = new StageClock(progress, totalStages, 1);
             NDArray latents = sampler.sample(z, text, steps, clock);
 
@@ -164,7 +177,8 @@ public final class TiueEngine implements AutoCloseable {
                 return new BatchOutput(List.of(), perRequest);
             }
             long vaeStart = System.nanoTime();
-            float[] pixels = vae.decode(latents).toType(DataType.FLOAT32, false).toFloatArray();
+            NDArray decoded = first.decoder() == Decoder.TAESD ? vaeTiny.decode(latents) : vae.decode(latents);
+            float[] pixels = decoded.toType(DataType.FLOAT32, false).toFloatArray();
             double vaeMs = (System.nanoTime() - vaeStart) / 1e6;
             progress.stageFinished("vae", totalStages, totalStages);
 
@@ -199,6 +213,10 @@ public final class TiueEngine implements AutoCloseable {
         String problem = defaults.problemWith(first.width(), first.height(), first.steps());
         if (problem != null) {
             throw new IllegalArgumentException(problem);
+        }
+        if (!decoders().contains(first.decoder())) {
+            throw new ModelException("model " + name + " has no " + first.decoder().wireName() + " decoder: add a "
+                    + ModelFolder.VAE_TINY + "/ folder (diffusers AutoencoderTiny) to it or set ONEWAY_TAESD_DIR");
         }
         return first;
     }

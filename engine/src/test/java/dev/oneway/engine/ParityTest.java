@@ -127,6 +127,25 @@ class ParityTest {
         }
     }
 
+    /**
+     * TAESD (vae_tiny/) against diffusers' AutoencoderTiny on fixed latents, from taesd-reference.safetensors
+     * (tools/parity/make_taesd_fixtures.py): soft clamp, conv/ReLU blocks, nearest upsampling, output in [-1, 1].
+     */
+    @org.junit.jupiter.api.Test
+    void taesdDecoderMatchesDiffusersAutoencoderTiny() {
+        Path dir = fixture("tiny-sd15");
+        try (NDManager m = manager.newSubManager();
+             Safetensors ref = Safetensors.open(dir.resolve("taesd-reference.safetensors"))) {
+            ModelFolder.Parts parts = ModelFolder.load(dir, m, DataType.FLOAT32, true);
+            Map<String, String> report = new TreeMap<>();
+
+            NDArray image = parts.vaeTiny().decode(ref.load("latents", m, DataType.FLOAT32));
+
+            compare("image", image, ref, m, report);
+            System.out.println("taesd max abs error: " + report);
+        }
+    }
+
     private static void compare(String name, NDArray actual, Safetensors ref, NDManager m, Map<String, String> report) {
         compare(name, actual, ref, m, report, TOLERANCE);
     }

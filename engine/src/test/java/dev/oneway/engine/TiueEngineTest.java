@@ -129,8 +129,51 @@ class TiueEngineTest {
                 request("x", 1, Sampler.TIUE, 4), request("x", 1, Sampler.LOOPED, 4)), ProgressListener.NONE));
         assertTrue(e.getMessage().contains("must share"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> sd15.generate(List.of(request("x", 1, Sampler.TIUE, 51)), ProgressListener.NONE));
-        assertTrue(e.getMessage().contains("steps"), e.getMessage());
+                () -> sd15.generate(List.of(request("x", 1, Sampler.TIUE, 1001)), ProgressListener.NONE));
+        assertTrue(e.getMessage().contains("steps must be between 1 and 1000"), e.getMessage());
+        GenerationRequest vae = request("x", 1, Sampler.TIUE, 4);
+        GenerationRequest taesd = new GenerationRequest("x", 1, 64, 48, 4, Sampler.TIUE, Decoder.TAESD);
+        e = assertThrows(IllegalArgumentException.class, () -> sd15.generate(List.of(vae, taesd), ProgressListener.NONE));
+        assertTrue(e.getMessage().contains("must share"), e.getMessage());
+    }
+
+    @Test
+    void taesdDecodesToAPngOfTheRequestedSizeOtherThanTheVaes() throws Exception {
+        assertEquals(java.util.Set.of(Decoder.VAE, Decoder.TAESD), sd15.decoders());
+        GenerationRequest viaVae = new GenerationRequest("a tall tower", 5, 96, 32, 4, Sampler.TIUE, Decoder.VAE);
+        GenerationRequest viaTaesd = new GenerationRequest("a tall tower", 5, 96, 32, 4, Sampler.TIUE, Decoder.TAESD);
+
+        byte[] vaePng = sd15.generate(List.of(viaVae), ProgressListener.NONE).get(0).png();
+        GeneratedImage taesd = sd15.generate(List.of(viaTaesd), ProgressListener.NONE).get(0);
+
+        BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(taesd.png()));
+        assertNotNull(decoded, "a valid PNG");
+        assertEquals(96, decoded.getWidth());
+        assertEquals(32, decoded.getHeight());
+        assertTrue(distinctColours(decoded) > 50, "an image, not a flat fill");
+        assertFalse(Arrays.equals(vaePng, taesd.png()), "another decoder, another image");
+        assertEquals(Decoder.TAESD, taesd.request().decoder());
+    }
+
+    @Test
+    void aModelWithoutATaesdRefusesTaesdJobsClearlyUnlessATaesdFolderIsConfigured() throws Exception {
+        Path dir = TinyModels.write(models.resolve("no-taesd"), TinyModels.Variant.SD15);
+        Path elsewhere = models.resolve("taesd-elsewhere");
+        java.nio.file.Files.move(dir.resolve("vae_tiny"), elsewhere);
+        GenerationRequest taesd = new GenerationRequest("a tall tower", 5, 64, 64, 4, Sampler.TIUE, Decoder.TAESD);
+
+        try (TiueEngine engine = TiueEngine.load(dir, EngineOptions.defaults())) {
+            assertEquals(java.util.Set.of(Decoder.VAE), engine.decoders());
+            ModelException e = assertThrows(ModelException.class,
+                    () -> engine.generate(List.of(taesd), ProgressListener.NONE));
+            assertTrue(e.getMessage().contains("no taesd decoder") && e.getMessage().contains("vae_tiny/")
+                    && e.getMessage().contains("ONEWAY_TAESD_DIR"), e.getMessage());
+        }
+        try (TiueEngine engine = TiueEngine.load(dir, new EngineOptions("cpu", "float32", null, elsewhere))) {
+            assertEquals(java.util.Set.of(Decoder.VAE, Decoder.TAESD), engine.decoders());
+            assertNotNull(ImageIO.read(new ByteArrayInputStream(
+                    engine.generate(List.of(taesd), ProgressListener.NONE).get(0).png())));
+        }
     }
 
     @Test
@@ -140,6 +183,7 @@ class TiueEngineTest {
         assertEquals(16, d.sizeMultiple()); // 8 x 2^(down blocks - 1)
         assertEquals(4, d.steps());
         assertEquals(Sampler.TIUE, d.sampler());
+        assertEquals(1000, d.maxSteps()); // scheduler num_train_timesteps: one DDIM step per training timestep at most
     }
 
     static int distinctColours(BufferedImage image) {

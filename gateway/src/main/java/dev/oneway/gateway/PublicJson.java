@@ -80,6 +80,7 @@ final class PublicJson {
                 .put("height", job.height())
                 .put("steps", job.steps())
                 .put("sampler", job.sampler())
+                .put("decoder", job.decoder())
                 .put("createdAt", Timestamps.format(job.createdAt()));
         if (job.previews()) {
             json.put("previews", true);

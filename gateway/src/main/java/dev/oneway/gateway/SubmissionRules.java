@@ -85,6 +85,7 @@ final class SubmissionRules {
                 spec.steps() != null ? spec.steps() : defaultSteps,
                 spec.sampler() != null ? spec.sampler() : defaultSampler,
                 now.truncatedTo(ChronoUnit.MILLIS),
+                spec.decoder() != null ? spec.decoder() : JobRequest.DEFAULT_DECODER,
                 Boolean.TRUE.equals(spec.previews()),
                 spec.webhook());
     }

@@ -48,6 +48,7 @@ class JobSubmissionTest {
         assertEquals(512, job.getInteger("height"));
         assertEquals(4, job.getInteger("steps"));
         assertEquals("tiue", job.getString("sampler"));
+        assertEquals("vae", job.getString("decoder"), "the full VAE unless the job asks for taesd");
         assertNotNull(job.getLong("seed"), "a random seed is chosen and shown, so the image can be reproduced");
         assertNotNull(job.getString("createdAt"));
         assertTrue(!job.containsKey("tenant"), "tenants are internal");
@@ -71,7 +72,7 @@ class JobSubmissionTest {
     @Test
     void aSubmittedJobCanBeReadBackAtOnceWithTheRequestedValues() {
         JsonObject request = new JsonObject().put("prompt", "a red fox").put("seed", 42).put("width", 256)
-                .put("height", 768).put("steps", 8).put("sampler", "looped");
+                .put("height", 768).put("steps", 8).put("sampler", "looped").put("decoder", "taesd");
         String id = gateway.postJob(ALPHA_KEY, request).json().getString("id");
 
         TestGateway.Response response = gateway.get("/v1/jobs/" + id, ALPHA_KEY);
@@ -84,6 +85,7 @@ class JobSubmissionTest {
         assertEquals(768, job.getInteger("height"));
         assertEquals(8, job.getInteger("steps"));
         assertEquals("looped", job.getString("sampler"));
+        assertEquals("taesd", job.getString("decoder"));
     }
 
     @Test

@@ -48,6 +48,7 @@ class RequestValidationTest {
                 Arguments.of("{\"prompt\": \"a cat\", \"seed\": -1}", "seed must be from 0 to 9007199254740991, got -1"),
                 Arguments.of("{\"prompt\": \"a cat\", \"seed\": 123456789012345678901234567890}", "seed must be from 0"),
                 Arguments.of("{\"prompt\": \"a cat\", \"sampler\": \"euler\"}", "sampler must be one of tiue, looped"),
+                Arguments.of("{\"prompt\": \"a cat\", \"decoder\": \"jpeg\"}", "decoder must be one of vae, taesd"),
                 Arguments.of("{\"prompt\": \"a cat\", \"negative_prompt\": \"dogs\"}", "unknown field 'negative_prompt'"),
                 Arguments.of("{\"prompt\": \"a cat\"", "the body is not valid JSON"),
                 Arguments.of("{\"prompt\": \"a cat\"} trailing", "the body is not valid JSON"),

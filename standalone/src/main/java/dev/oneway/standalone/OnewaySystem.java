@@ -7,7 +7,6 @@ import dev.oneway.common.Shutdown;
 import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
-import dev.oneway.engine.EngineOptions;
 import dev.oneway.engine.ModelDefaults;
 import dev.oneway.engine.TiueEngine;
 import dev.oneway.gateway.GatewayVerticle;
@@ -369,8 +368,7 @@ public final class OnewaySystem implements AutoCloseable {
                     : "Loading the PyTorch engine and the model (first run: unpacking libtorch, about 430 MB, into "
                             + torchCache + ")");
             Path dir = EngineLoader.modelDir(config);
-            TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE),
-                    config.batchInvariant()));
+            TiueEngine engine = TiueEngine.load(dir, EngineLoader.options(config));
             LOG.info("Loaded model {} from {}", engine.defaults().modelName(), dir);
             return engine;
         }

@@ -136,6 +136,23 @@ class JobSystemTest {
     }
 
     @Test
+    void aTaesdJobSucceedsWithAPngOfItsSizeDecodedByTheTinyDecoder() throws Exception {
+        JsonObject request = prompt("a lighthouse on a cliff").put("seed", 77);
+        String viaVae = client.submit(ALPHA_KEY, request.copy()).json().getString("id");
+        Reply submitted = client.submit(ALPHA_KEY, request.copy().put("decoder", "taesd"));
+        assertEquals(202, submitted.status(), submitted.body().toString());
+        assertEquals("taesd", submitted.json().getString("decoder"));
+        String viaTaesd = submitted.json().getString("id");
+
+        byte[] taesdPng = downloadImage(ALPHA_KEY, viaTaesd);
+        byte[] vaePng = downloadImage(ALPHA_KEY, viaVae);
+
+        assertImageDownloads(ALPHA_KEY, viaTaesd);
+        assertEquals("taesd", client.get(ALPHA_KEY, "/v1/jobs/" + viaTaesd).json().getString("decoder"));
+        assertFalse(java.util.Arrays.equals(vaePng, taesdPng), "the same latents through another decoder");
+    }
+
+    @Test
     void aTenantCannotSeeOrCancelAnotherTenantsJob() {
         String id = client.submit(ALPHA_KEY, prompt("private")).json().getString("id");
 

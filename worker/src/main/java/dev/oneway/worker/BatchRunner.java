@@ -3,6 +3,7 @@ package dev.oneway.worker;
 import dev.oneway.common.ErrorInfo;
 import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
+import dev.oneway.engine.Decoder;
 import dev.oneway.engine.GeneratedImage;
 import dev.oneway.engine.GenerationRequest;
 import dev.oneway.engine.ProgressListener;
@@ -69,7 +70,7 @@ final class BatchRunner {
 
     static GenerationRequest request(JobRequest job) {
         return new GenerationRequest(job.prompt(), job.seed(), job.width(), job.height(), job.steps(),
-                Sampler.fromWireName(job.sampler()));
+                Sampler.fromWireName(job.sampler()), Decoder.fromWireName(job.decoder()));
     }
 
     private static List<GenerationRequest> requests(List<JobRequest> jobs) {

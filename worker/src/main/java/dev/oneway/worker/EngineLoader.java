@@ -46,14 +46,20 @@ public final class EngineLoader {
         return dir;
     }
 
+    /** Device, precision, batch invariance and the TAESD folder, from configuration. */
+    public static EngineOptions options(OnewayConfig config) {
+        String taesd = config.get(Setting.TAESD_DIR);
+        return new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE), config.batchInvariant(),
+                taesd.isBlank() ? null : Path.of(taesd));
+    }
+
     /** Blocking (reads the weights); call it before deploying, never on an event loop. */
     public static TiueEngine load(OnewayConfig config) {
         if (usesTinyModel(config)) {
             LOG.warn(NO_MODEL_WARNING);
         }
         Path dir = modelDir(config);
-        TiueEngine engine = TiueEngine.load(dir, new EngineOptions(config.get(Setting.DEVICE), config.get(Setting.DTYPE),
-                config.batchInvariant()));
+        TiueEngine engine = TiueEngine.load(dir, options(config));
         LOG.info("Loaded model {} from {}", engine.defaults().modelName(), dir);
         return engine;
     }

@@ -1,5 +1,6 @@
 package dev.oneway.engine.cli;
 
+import dev.oneway.engine.Decoder;
 import dev.oneway.engine.EngineOptions;
 import dev.oneway.engine.GeneratedImage;
 import dev.oneway.engine.GenerationRequest;
@@ -29,9 +30,11 @@ public final class EngineCli {
     static final String USAGE = """
             usage:
               generate --model <folder>|tiny|tiny-sd21 --prompt TEXT [--seed N] [--width W] [--height H]
-                       [--steps K] [--sampler tiue|looped] [--device auto|cpu|gpu] [--dtype auto|float32|float16] --out FILE.png
+                       [--steps K] [--sampler tiue|looped] [--decoder vae|taesd] [--device auto|cpu|gpu]
+                       [--dtype auto|float32|float16] --out FILE.png
               bench    --model <folder>|tiny|tiny-sd21|random-sd15|random-sd21 [--batch 1,2,4] [--sampler tiue,looped]
-                       [--steps K] [--width W] [--height H] [--repeats N] [--warmup N] [--device ...] [--dtype ...]
+                       [--steps K] [--width W] [--height H] [--decoder vae|taesd] [--repeats N] [--warmup N]
+                       [--device ...] [--dtype ...]
             bench prints one JSON object per line and configuration.""";
 
     public static void main(String[] args) throws Exception {
@@ -127,7 +130,8 @@ public final class EngineCli {
                 Integer.parseInt(o.getOrDefault("width", Integer.toString(d.width()))),
                 Integer.parseInt(o.getOrDefault("height", Integer.toString(d.height()))),
                 Integer.parseInt(o.getOrDefault("steps", Integer.toString(d.steps()))),
-                Sampler.fromWireName(o.getOrDefault("sampler", d.sampler().wireName())));
+                Sampler.fromWireName(o.getOrDefault("sampler", d.sampler().wireName())),
+                Decoder.fromWireName(o.getOrDefault("decoder", Decoder.VAE.wireName())));
     }
 
     static Path resolveModel(String model) {

@@ -2,6 +2,8 @@ package dev.oneway.engine.clip;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.oneway.engine.ModelException;
 
 import java.io.ByteArrayOutputStream;
@@ -10,37 +12,54 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * CLIP's byte-level BPE tokenizer, with the semantics of transformers' slow CLIPTokenizer when ftfy is
- * absent from the fix-up step: whitespace cleaned and lower-cased, split by CLIP's pattern, each piece's UTF-8
- * bytes spelled with GPT-2's byte symbols, then merged pair by pair in merges.txt rank order.
+ * CLIP's byte-level BPE tokenizer, with the semantics of transformers' CLIPTokenizer (transformers 5, where it is
+ * the tokenizers-backed pipeline):
+ * <ol>
+ *   <li>added tokens (the special tokens, e.g. SD2.x's pad token "!") are split out of the text first: those not
+ *       "normalized" are matched in the raw text, the others in the normalized rest; leftmost-longest;</li>
+ *   <li>the rest is normalized: Unicode NFC, whitespace runs to one space, lower-cased code point by code point;</li>
+ *   <li>split by CLIP's pattern, then by GPT-2's byte-level pattern (which cuts a literal "&lt;|endoftext|&gt;" that
+ *       was not an added-token match into "&lt;|", "endoftext", "|&gt;"), each piece's UTF-8 bytes spelled with
+ *       GPT-2's byte symbols;</li>
+ *   <li>each word merged pair by pair in merges.txt rank order.</li>
+ * </ol>
  * Instances are immutable apart from a word cache and safe to share between threads.
  */
 public final class ClipTokenizer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    // Unicode \s, as Python's regex module uses, so that e.g. a no-break space separates words too.
+    // Unicode \s, as the reference's regex engine uses, so that e.g. a no-break space separates words too.
     private static final Pattern WHITESPACE = Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
-    private static final Pattern PIECE = Pattern.compile(
+    private static final Pattern CLIP_PIECE = Pattern.compile(
             "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
-            Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
+            Pattern.UNICODE_CHARACTER_CLASS);
+    /** The ByteLevel pre-tokenizer's own split, applied to each CLIP piece. */
+    private static final Pattern BYTE_LEVEL_PIECE = Pattern.compile(
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+            Pattern.UNICODE_CHARACTER_CLASS);
 
     /** Marks a word's last symbol, so that "cat" alone and the "cat" in "category" are different tokens. */
     private static final String END_OF_WORD = "</w>";
-    /** These two pass through BPE whole, as transformers seeds its cache with them, whatever the configured tokens. */
-    private static final Set<String> UNSPLIT_WORDS = Set.of("<|startoftext|>", "<|endoftext|>");
+    /** transformers' order of the special-token attributes: a later one redefines an earlier one's flags. */
+    private static final List<String> SPECIAL_TOKEN_KEYS = List.of(
+            "bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token");
+    private static final Map<String, String> CLIP_DEFAULTS = Map.of("bos_token", "<|startoftext|>",
+            "eos_token", "<|endoftext|>", "unk_token", "<|endoftext|>", "pad_token", "<|endoftext|>");
     /** transformers reads no more merges than CLIP's 49408-token vocabulary has room for (minus bytes and specials). */
     private static final int MAX_MERGES = 49152 - 256 - 2;
     /** Prompts come from users of a long-running worker, so the word cache must not grow without bound. */
@@ -76,10 +95,22 @@ public final class ClipTokenizer {
         }
     }
 
+    /**
+     * A token matched whole in the text before BPE, with tokenizers' AddedToken flags: lstrip/rstrip swallow the
+     * whitespace beside it, singleWord matches only between non-word characters, normalized matches it in the
+     * normalized text (its content normalized too) instead of the raw text.
+     */
+    record AddedToken(String content, boolean lstrip, boolean rstrip, boolean singleWord, boolean normalized) {
+    }
+
     private final Map<String, Integer> vocab;
     private final Map<Integer, String> tokensById;
     /** Keyed by "first second", as the pair is written in merges.txt; a lower rank merges first. */
     private final Map<String, Integer> mergeRanks;
+    /** Matched in the raw text. */
+    private final List<AddedToken> rawAddedTokens;
+    /** Matched in the normalized text; contents already normalized. */
+    private final List<AddedToken> normalizedAddedTokens;
     private final int bosId;
     private final int eosId;
     private final int padId;
@@ -87,10 +118,15 @@ public final class ClipTokenizer {
     private final int maxLength;
     private final Map<String, List<String>> wordCache = new ConcurrentHashMap<>();
 
-    private ClipTokenizer(Map<String, Integer> vocab, Map<String, Integer> mergeRanks,
+    private ClipTokenizer(Map<String, Integer> vocab, Map<String, Integer> mergeRanks, Collection<AddedToken> added,
                           int bosId, int eosId, int padId, int unkId, int maxLength) {
         this.vocab = vocab;
         this.mergeRanks = mergeRanks;
+        this.rawAddedTokens = added.stream().filter(token -> !token.normalized()).toList();
+        this.normalizedAddedTokens = added.stream().filter(AddedToken::normalized)
+                .map(token -> new AddedToken(normalize(token.content()), token.lstrip(), token.rstrip(),
+                        token.singleWord(), true))
+                .toList();
         this.bosId = bosId;
         this.eosId = eosId;
         this.padId = padId;
@@ -103,8 +139,11 @@ public final class ClipTokenizer {
 
     /**
      * Reads a tokenizer folder of a diffusers snapshot: vocab.json, merges.txt, special_tokens_map.json and
-     * tokenizer_config.json. A special token named in special_tokens_map.json wins over tokenizer_config.json,
-     * and one named in neither takes CLIPTokenizer's default, as in transformers.
+     * tokenizer_config.json, as transformers does. When tokenizer_config.json lists added_tokens_decoder, those are
+     * the added tokens and the special tokens are named by tokenizer_config.json alone; otherwise (older folders)
+     * a special token named in special_tokens_map.json wins over tokenizer_config.json. A special token named in
+     * neither takes CLIPTokenizer's default. Every special token is an added token: written as an AddedToken object
+     * it keeps its flags, written as a plain string it is matched in the raw text.
      */
     public static ClipTokenizer load(Path tokenizerDir) {
         Path vocabFile = tokenizerDir.resolve("vocab.json");
@@ -112,17 +151,62 @@ public final class ClipTokenizer {
         Path configFile = tokenizerDir.resolve("tokenizer_config.json");
         Map<String, Integer> vocab = readVocab(vocabFile);
         Map<String, Integer> mergeRanks = readMerges(tokenizerDir.resolve("merges.txt"));
-        JsonNode specialTokensMap = readJsonObject(specialTokensMapFile,
-                "a JSON object naming bos_token, eos_token, unk_token and pad_token");
         JsonNode config = readJsonObject(configFile, "a JSON object with the tokenizer's settings");
-
-        SpecialTokens special = new SpecialTokens(vocabFile, vocab, specialTokensMapFile, specialTokensMap,
-                configFile, config);
-        int bosId = special.id("bos_token", "<|startoftext|>");
-        int eosId = special.id("eos_token", "<|endoftext|>");
-        int unkId = special.id("unk_token", "<|endoftext|>");
-        int padId = special.id("pad_token", "<|endoftext|>");
-        return new ClipTokenizer(vocab, mergeRanks, bosId, eosId, padId, unkId, readMaxLength(configFile, config));
+        Map<String, AddedToken> addedTokens = new LinkedHashMap<>();
+        // A special token named by its text takes the flags added_tokens_decoder gives that text, if any.
+        Map<String, AddedToken> declared = new HashMap<>();
+        JsonNode decoder = config.get("added_tokens_decoder");
+        Path namingFile;
+        JsonNode naming;
+        if (decoder != null && decoder.isObject()) {
+            for (Map.Entry<String, JsonNode> entry : decoder.properties()) {
+                AddedToken token = addedToken(configFile, entry.getValue(), "added_tokens_decoder." + entry.getKey());
+                addedTokens.put(token.content(), token);
+                declared.put(token.content(), token);
+            }
+            namingFile = configFile;
+            naming = config;
+        } else {
+            JsonNode specialTokensMap = readJsonObject(specialTokensMapFile,
+                    "a JSON object naming bos_token, eos_token, unk_token and pad_token");
+            ObjectNode merged = config.deepCopy();
+            specialTokensMap.properties().forEach(entry -> merged.set(entry.getKey(), entry.getValue()));
+            namingFile = specialTokensMapFile;
+            naming = merged;
+        }
+        Map<String, String> specialTokens = new HashMap<>();
+        Map<String, String> sources = new HashMap<>();
+        for (String key : SPECIAL_TOKEN_KEYS) {
+            JsonNode value = naming.get(key);
+            String source = namingFile.toString();
+            if (value == null || value.isNull()) {
+                // CLIPTokenizer's constructor defaults: special tokens like any other named one.
+                value = CLIP_DEFAULTS.containsKey(key) ? TextNode.valueOf(CLIP_DEFAULTS.get(key)) : null;
+                source = "CLIPTokenizer's default";
+            }
+            if (value == null) {
+                continue;
+            }
+            AddedToken token = value.isTextual() && declared.containsKey(value.textValue())
+                    ? declared.get(value.textValue())
+                    : addedToken(namingFile, value, key);
+            addedTokens.remove(token.content());
+            addedTokens.put(token.content(), token);
+            specialTokens.put(key, token.content());
+            sources.put(key, source);
+        }
+        int bosId = specialId(vocabFile, vocab, "bos_token", specialTokens, sources);
+        int eosId = specialId(vocabFile, vocab, "eos_token", specialTokens, sources);
+        int unkId = specialId(vocabFile, vocab, "unk_token", specialTokens, sources);
+        int padId = specialId(vocabFile, vocab, "pad_token", specialTokens, sources);
+        for (AddedToken token : addedTokens.values()) {
+            if (!vocab.containsKey(token.content())) {
+                throw new ModelException(vocabFile + " has no entry for the added token \"" + token.content()
+                        + "\" (named by " + namingFile + ")");
+            }
+        }
+        return new ClipTokenizer(vocab, mergeRanks, addedTokens.values(), bosId, eosId, padId, unkId,
+                readMaxLength(configFile, config));
     }
 
     /** The 256 byte symbols in the order CLIP's vocabulary lists them first (ids 0..255 of a CLIP vocab.json). */
@@ -130,28 +214,122 @@ public final class ClipTokenizer {
         return BYTE_SYMBOLS_IN_VOCAB_ORDER;
     }
 
-    /** The words BPE sees: the text cleaned and split by CLIP's pattern, each spelled in byte symbols. */
+    /**
+     * transformers' CLIP normalizer: Unicode NFC, each whitespace run to one space, then lower case one code point
+     * at a time (as tokenizers' Lowercase does: "\u0130" becomes "i\u0307", a lone capital sigma "\u03c3").
+     */
+    public static String normalize(String text) {
+        String composed = WHITESPACE.matcher(Normalizer.normalize(text, Normalizer.Form.NFC)).replaceAll(" ");
+        StringBuilder lower = new StringBuilder(composed.length());
+        composed.codePoints().forEach(cp -> lower.append(new String(Character.toChars(cp)).toLowerCase(Locale.ROOT)));
+        return lower.toString();
+    }
+
+    /** The words BPE sees in text that holds no added token: normalized, split, spelled in byte symbols. */
     public static List<String> preTokenize(String text) {
-        String cleaned = WHITESPACE.matcher(text).replaceAll(" ").strip().toLowerCase(Locale.ROOT);
         List<String> words = new ArrayList<>();
-        Matcher piece = PIECE.matcher(cleaned);
-        while (piece.find()) {
-            StringBuilder word = new StringBuilder();
-            for (byte b : piece.group().getBytes(StandardCharsets.UTF_8)) {
-                word.append(BYTE_SYMBOLS[b & 0xFF]);
+        Matcher clipPiece = CLIP_PIECE.matcher(normalize(text));
+        while (clipPiece.find()) {
+            Matcher piece = BYTE_LEVEL_PIECE.matcher(clipPiece.group());
+            while (piece.find()) {
+                StringBuilder word = new StringBuilder();
+                for (byte b : piece.group().getBytes(StandardCharsets.UTF_8)) {
+                    word.append(BYTE_SYMBOLS[b & 0xFF]);
+                }
+                words.add(word.toString());
             }
-            words.add(word.toString());
         }
         return words;
     }
 
-    /** The BPE tokens of the text, without start, end or padding tokens and without truncation. */
+    /** The tokens of the text: added tokens whole, BPE tokens between; no start, end or padding, no truncation. */
     public List<String> tokenize(String text) {
         List<String> tokens = new ArrayList<>();
-        for (String word : preTokenize(text)) {
-            tokens.addAll(bpe(word));
+        for (Piece raw : splitOut(text, rawAddedTokens)) {
+            if (raw.added() != null) {
+                tokens.add(raw.added().content());
+                continue;
+            }
+            for (Piece piece : splitOut(normalize(raw.text()), normalizedAddedTokens)) {
+                if (piece.added() != null) {
+                    tokens.add(piece.added().content());
+                } else {
+                    for (String word : preTokenize(piece.text())) {
+                        tokens.addAll(bpe(word));
+                    }
+                }
+            }
         }
         return tokens;
+    }
+
+    /** A stretch of text, or an added token matched there (its text then includes any whitespace it swallowed). */
+    private record Piece(String text, AddedToken added) {
+    }
+
+    /**
+     * Cuts the added tokens out of the text, as tokenizers' AddedVocabulary does: leftmost-longest matches, left
+     * to right without overlap; a single-word token beside a word character is skipped; lstrip and rstrip extend
+     * the match over adjacent whitespace.
+     */
+    private static List<Piece> splitOut(String text, List<AddedToken> added) {
+        if (added.isEmpty() || text.isEmpty()) {
+            return List.of(new Piece(text, null));
+        }
+        List<Piece> pieces = new ArrayList<>();
+        int done = 0;
+        int at = 0;
+        while (at < text.length()) {
+            AddedToken match = null;
+            for (AddedToken token : added) {
+                if (text.startsWith(token.content(), at)
+                        && (match == null || token.content().length() > match.content().length())) {
+                    match = token;
+                }
+            }
+            if (match == null) {
+                at++;
+                continue;
+            }
+            int start = at;
+            int stop = at + match.content().length();
+            at = stop;
+            if (match.singleWord() && (endsWithWordChar(text, start) || startsWithWordChar(text, stop))) {
+                continue;
+            }
+            if (match.lstrip()) {
+                while (start > done && Character.isWhitespace(text.codePointBefore(start))) {
+                    start -= Character.charCount(text.codePointBefore(start));
+                }
+            }
+            if (match.rstrip()) {
+                while (stop < text.length() && Character.isWhitespace(text.codePointAt(stop))) {
+                    stop += Character.charCount(text.codePointAt(stop));
+                }
+                at = stop;
+            }
+            if (done < start) {
+                pieces.add(new Piece(text.substring(done, start), null));
+            }
+            pieces.add(new Piece(text.substring(start, stop), match));
+            done = stop;
+        }
+        if (done < text.length()) {
+            pieces.add(new Piece(text.substring(done), null));
+        }
+        return pieces;
+    }
+
+    private static boolean endsWithWordChar(String text, int end) {
+        return end > 0 && isWordChar(text.codePointBefore(end));
+    }
+
+    private static boolean startsWithWordChar(String text, int start) {
+        return start < text.length() && isWordChar(text.codePointAt(start));
+    }
+
+    private static boolean isWordChar(int codePoint) {
+        return Character.isLetterOrDigit(codePoint) || codePoint == '_';
     }
 
     /** Exactly {@link #maxLength()} ids: start, the text's tokens (as many as fit), end, then padding. */
@@ -214,7 +392,7 @@ public final class ClipTokenizer {
         if (cached != null) {
             return cached;
         }
-        List<String> tokens = UNSPLIT_WORDS.contains(word) ? List.of(word) : merge(word);
+        List<String> tokens = merge(word);
         if (wordCache.size() < MAX_CACHED_WORDS) {
             wordCache.put(word, tokens);
         }
@@ -330,43 +508,28 @@ public final class ClipTokenizer {
         }
     }
 
-    /** Resolves special tokens from the two config files and finds their ids in the vocabulary. */
-    private record SpecialTokens(Path vocabFile, Map<String, Integer> vocab,
-                                 Path specialTokensMapFile, JsonNode specialTokensMap,
-                                 Path configFile, JsonNode config) {
-
-        int id(String key, String defaultToken) {
-            String source = specialTokensMapFile.toString();
-            String token = tokenText(specialTokensMapFile, specialTokensMap.get(key), key);
-            if (token == null) {
-                source = configFile.toString();
-                token = tokenText(configFile, config.get(key), key);
-            }
-            if (token == null) {
-                source = "CLIPTokenizer's default";
-                token = defaultToken;
-            }
-            Integer id = vocab.get(token);
-            if (id == null) {
-                throw new ModelException(vocabFile + " has no entry for " + key + " \"" + token + "\" (named by "
-                        + source + ")");
-            }
-            return id;
+    /** An added token as transformers reads it: a plain string is special and not normalized. */
+    private static AddedToken addedToken(Path file, JsonNode value, String key) {
+        if (value.isTextual()) {
+            return new AddedToken(value.textValue(), false, false, false, false);
         }
-
-        /** A special token is written either as its text or as an AddedToken object with a "content" field. */
-        private static String tokenText(Path file, JsonNode value, String key) {
-            if (value == null || value.isNull()) {
-                return null;
-            }
-            if (value.isTextual()) {
-                return value.textValue();
-            }
-            if (value.isObject() && value.path("content").isTextual()) {
-                return value.get("content").textValue();
-            }
-            throw new ModelException(file + ": " + key + " should be a string or an object with a \"content\" "
-                    + "string, found " + value);
+        if (value.isObject() && value.path("content").isTextual()) {
+            return new AddedToken(value.get("content").textValue(), value.path("lstrip").asBoolean(false),
+                    value.path("rstrip").asBoolean(false), value.path("single_word").asBoolean(false),
+                    value.path("normalized").asBoolean(false));
         }
+        throw new ModelException(file + ": " + key + " should be a string or an object with a \"content\" string, "
+                + "found " + value);
+    }
+
+    private static int specialId(Path vocabFile, Map<String, Integer> vocab, String key, Map<String, String> named,
+                                 Map<String, String> sources) {
+        String token = named.get(key);
+        Integer id = vocab.get(token);
+        if (id == null) {
+            throw new ModelException(vocabFile + " has no entry for " + key + " \"" + token + "\" (named by "
+                    + sources.get(key) + ")");
+        }
+        return id;
     }
 }

@@ -9,6 +9,7 @@ import dev.oneway.engine.scheduler.DdimScheduler;
 import dev.oneway.engine.unet.UNet2DConditionModel;
 import dev.oneway.engine.unet.UNetConfig;
 import dev.oneway.engine.vae.AutoencoderKLDecoder;
+import dev.oneway.engine.vae.AutoencoderTinyDecoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -18,18 +19,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A diffusers snapshot as downloaded from the hub: model_index.json, scheduler/, tokenizer/,
- * text_encoder/, unet/, vae/. Each weights file may be the plain or the .fp16 variant.
+ * text_encoder/, unet/, vae/. Each weights file may be the plain or the .fp16 variant. An optional
+ * vae_tiny/ (diffusers' AutoencoderTiny layout, e.g. madebyollin/taesd) beside them, or a TAESD folder
+ * given on its own, adds the cheap decoder; model_index.json does not name it, so diffusers ignores it.
  */
 public final class ModelFolder {
     private ModelFolder() { }
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelFolder.class);
 
-    /** Everything the engine needs, loaded and checked. */
+    /** Everything the engine needs, loaded and checked; vaeTiny (TAESD) is null when the model has none. */
     public record Parts(ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
-                        AutoencoderKLDecoder vae, DdimScheduler scheduler) { }
+                        AutoencoderKLDecoder vae, DdimScheduler scheduler, AutoencoderTinyDecoder vaeTiny) { }
+
+    /** The folder name of the optional TAESD decoder inside a model folder. */
+    public static final String VAE_TINY = "vae_tiny";
 
     public static Parts load(Path dir, NDManager manager, DataType dtype, boolean batchInvariant) {
+        return load(dir, null, manager, dtype, batchInvariant);
+    }
+
+    /**
+     * @param taesdDir a TAESD folder (config.json and diffusion_pytorch_model.safetensors) used when the model
+     *     folder has no vae_tiny/; null for none
+     */
+    public static Parts load(Path dir, Path taesdDir, NDManager manager, DataType dtype, boolean batchInvariant) {
         if (!Files.isDirectory(dir)) {
             throw new ModelException(dir + ": model folder not found");
         }
@@ -65,15 +79,73 @@ public final class ModelFolder {
             throw new ModelException("vae/config.json: latent_channels is " + vaeConfig.latentChannels()
                     + " but the UNet maps " + unetConfig.inChannels() + " to " + unetConfig.outChannels() + " channels");
         }
-        AutoencoderKLDecoder vae;
+        AutoencoderKLDecoder vae = loadVae(dir, vaeConfig, manager, dtype, batchInvariant);
+        AutoencoderTinyDecoder vaeTiny = loadTaesd(dir, taesdDir, vaeConfig, vae.upscale(), manager, dtype,
+                batchInvariant);
+        return new Parts(tokenizer, textEncoder, unet, vae, scheduler, vaeTiny);
+    }
+
+    /** The folder's vae/ alone (e.g. to measure decoders). */
+    public static AutoencoderKLDecoder loadVae(Path dir, NDManager manager, DataType dtype, boolean batchInvariant) {
+        return loadVae(dir, AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json")), manager, dtype,
+                batchInvariant);
+    }
+
+    /** The folder's vae_tiny/ (or taesdDir where it has none) alone; null when there is neither. */
+    public static AutoencoderTinyDecoder loadTaesd(Path dir, Path taesdDir, NDManager manager, DataType dtype,
+                                                   boolean batchInvariant) {
+        AutoencoderKLDecoder.Config vaeConfig = AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json"));
+        return loadTaesd(dir, taesdDir, vaeConfig, 1 << (vaeConfig.blockOutChannels().length - 1), manager, dtype,
+                batchInvariant);
+    }
+
+    private static AutoencoderKLDecoder loadVae(Path dir, AutoencoderKLDecoder.Config vaeConfig, NDManager manager,
+                                                DataType dtype, boolean batchInvariant) {
         try (SafetensorsSource source = source(dir, "vae", "diffusion_pytorch_model", manager, dtype)) {
-            vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source, batchInvariant));
+            AutoencoderKLDecoder vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source, batchInvariant));
             // the encoder half is not needed to make images
             warnUnused("vae", source.unused().stream()
                     .filter(k -> !k.startsWith("encoder.") && !k.startsWith("quant_conv."))
                     .collect(Collectors.toSet()));
+            return vae;
         }
-        return new Parts(tokenizer, textEncoder, unet, vae, scheduler);
+    }
+
+    private static AutoencoderTinyDecoder loadTaesd(Path dir, Path taesdDir, AutoencoderKLDecoder.Config vaeConfig,
+                                                    int vaeUpscale, NDManager manager, DataType dtype,
+                                                    boolean batchInvariant) {
+        Path root;
+        String component;
+        if (Files.isDirectory(dir.resolve(VAE_TINY))) {
+            root = dir;
+            component = VAE_TINY;
+        } else if (taesdDir != null) {
+            if (!Files.isDirectory(taesdDir)) {
+                throw new ModelException(taesdDir + ": TAESD folder not found");
+            }
+            root = taesdDir.toAbsolutePath().getParent();
+            component = taesdDir.toAbsolutePath().getFileName().toString();
+        } else {
+            return null;
+        }
+        AutoencoderTinyDecoder.Config config = AutoencoderTinyDecoder.Config.read(
+                ModelConfig.read(root, component + "/config.json"));
+        if (config.latentChannels() != vaeConfig.latentChannels()) {
+            throw new ModelException(component + "/config.json: latent_channels is " + config.latentChannels()
+                    + " but vae/config.json has " + vaeConfig.latentChannels());
+        }
+        AutoencoderTinyDecoder decoder;
+        try (SafetensorsSource source = source(root, component, "diffusion_pytorch_model", manager, dtype)) {
+            decoder = new AutoencoderTinyDecoder(config, new Weights(source, batchInvariant));
+            // the encoder half is not needed to make images
+            warnUnused(component, source.unused().stream().filter(k -> !k.startsWith("encoder."))
+                    .collect(Collectors.toSet()));
+        }
+        if (decoder.upscale() != vaeUpscale) {
+            throw new ModelException(component + "/config.json: its decoder upscales " + decoder.upscale()
+                    + "x but vae/ upscales " + vaeUpscale + "x: they must turn the same latents into the same size");
+        }
+        return decoder;
     }
 
     /** The component's weights file: the plain safetensors if present, else the .fp16 variant. */

@@ -25,6 +25,13 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
         return new Conv2d(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant());
     }
 
+    /** A conv saved with bias=False: no bias tensor in the checkpoint, a zero bias here. */
+    public static Conv2d loadWithoutBias(Weights w, int in, int out, int kernel) {
+        NDArray weight = w.get("weight", out, in, kernel, kernel);
+        NDArray bias = weight.getManager().zeros(new Shape(out), weight.getDataType());
+        return new Conv2d(weight, bias, 1, kernel / 2, w.batchInvariant());
+    }
+
     public NDArray forward(NDArray x) {
         long batch = x.getShape().get(0);
         if (!perImage || batch == 1) {

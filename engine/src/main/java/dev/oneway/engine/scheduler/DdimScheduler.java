@@ -90,6 +90,11 @@ public final class DdimScheduler {
         return out;
     }
 
+    /** num_train_timesteps: the most steps a schedule can have. */
+    public int trainTimesteps() {
+        return trainTimesteps;
+    }
+
     public float alphaCumprod(int timestep) {
         return alphasCumprod[timestep];
     }

@@ -13,9 +13,11 @@ public final class RandomModels {
     public enum Variant { SD15, SD21 }
 
     static final TinyModels.Architecture SD15 = new TinyModels.Architecture(false, 768, 3072, 12, 12,
-            new int[] {320, 640, 1280, 1280}, 2, new int[] {8}, 32, 64, new int[] {128, 256, 512, 512}, 2, 32);
+            new int[] {320, 640, 1280, 1280}, 2, new int[] {8}, 32, 64, new int[] {128, 256, 512, 512}, 2, 32,
+            TinyModels.TAESD_CHANNELS, TinyModels.TAESD_BLOCKS);
     static final TinyModels.Architecture SD21 = new TinyModels.Architecture(true, 1024, 4096, 16, 23,
-            new int[] {320, 640, 1280, 1280}, 2, new int[] {5, 10, 20, 20}, 32, 64, new int[] {128, 256, 512, 512}, 2, 32);
+            new int[] {320, 640, 1280, 1280}, 2, new int[] {5, 10, 20, 20}, 32, 64, new int[] {128, 256, 512, 512}, 2, 32,
+            TinyModels.TAESD_CHANNELS, TinyModels.TAESD_BLOCKS);
 
     public static Path cached(Variant variant) {
         return variant == Variant.SD15

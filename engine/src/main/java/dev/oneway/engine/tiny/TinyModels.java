@@ -12,6 +12,7 @@ import dev.oneway.engine.model.Weights;
 import dev.oneway.engine.unet.UNet2DConditionModel;
 import dev.oneway.engine.unet.UNetConfig;
 import dev.oneway.engine.vae.AutoencoderKLDecoder;
+import dev.oneway.engine.vae.AutoencoderTinyDecoder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ public final class TinyModels {
     private TinyModels() { }
 
     /** Bump when the generated layout or values change, so cached folders are rewritten. */
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     private static final long SEED = 20250611L;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -48,12 +49,15 @@ public final class TinyModels {
      */
     record Architecture(boolean sd21, int textHidden, int textIntermediate, int textHeads, int textLayers,
                         int[] unetChannels, int unetLayers, int[] unetHeads, int groups, int sampleSize,
-                        int[] vaeChannels, int vaeLayers, int vaeGroups) { }
+                        int[] vaeChannels, int vaeLayers, int vaeGroups, int[] taesdChannels, int[] taesdBlocks) { }
 
+    /** TAESD as published (madebyollin/taesd): 64 channels, 3-3-3-1 blocks. */
+    static final int[] TAESD_CHANNELS = {64, 64, 64, 64};
+    static final int[] TAESD_BLOCKS = {3, 3, 3, 1};
     static final Architecture TINY_SD15 = new Architecture(false, 32, 64, 4, 2, new int[] {32, 64}, 1, new int[] {2},
-            8, 8, new int[] {8, 8, 16, 16}, 1, 4);
+            8, 8, new int[] {8, 8, 16, 16}, 1, 4, new int[] {8, 8, 8, 8}, new int[] {2, 2, 2, 1});
     static final Architecture TINY_SD21 = new Architecture(true, 32, 64, 4, 3, new int[] {32, 64}, 1, new int[] {2, 4},
-            8, 8, new int[] {8, 8, 16, 16}, 1, 4);
+            8, 8, new int[] {8, 8, 16, 16}, 1, 4, new int[] {8, 8, 8, 8}, new int[] {2, 2, 2, 1});
 
     /** Writes a complete model folder for the variant into dir (created if needed) and returns dir. */
     public static Path write(Path dir, Variant variant) {
@@ -73,6 +77,7 @@ public final class TinyModels {
             writeJson(dir.resolve("text_encoder/config.json"), textEncoder(vocabSize, a));
             writeJson(dir.resolve("unet/config.json"), unet(a));
             writeJson(dir.resolve("vae/config.json"), vae(a));
+            writeJson(dir.resolve("vae_tiny/config.json"), vaeTiny(a));
             try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
                 RandomSource text = new RandomSource(manager, SEED + 1);
                 new ClipTextModel(ClipTextModel.Config.read(ModelConfig.read(dir, "text_encoder/config.json")), new Weights(text));
@@ -80,6 +85,9 @@ public final class TinyModels {
                 new UNet2DConditionModel(UNetConfig.read(ModelConfig.read(dir, "unet/config.json")), new Weights(unet));
                 RandomSource vae = new RandomSource(manager, SEED + 3);
                 new AutoencoderKLDecoder(AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json")), new Weights(vae));
+                RandomSource vaeTiny = new RandomSource(manager, SEED + 4);
+                new AutoencoderTinyDecoder(AutoencoderTinyDecoder.Config.read(
+                        ModelConfig.read(dir, "vae_tiny/config.json")), new Weights(vaeTiny));
                 // half-precision variants exercise the F16 and BF16 readers, as fp16 downloads do
                 boolean half = sd21 && storeHalfVariants;
                 SafetensorsWriter.write(dir.resolve("text_encoder/model.safetensors"), text.tensors(),
@@ -87,10 +95,35 @@ public final class TinyModels {
                 SafetensorsWriter.write(dir.resolve(half ? "unet/diffusion_pytorch_model.fp16.safetensors"
                         : "unet/diffusion_pytorch_model.safetensors"), unet.tensors(), half ? TensorType.F16 : TensorType.F32);
                 SafetensorsWriter.write(dir.resolve("vae/diffusion_pytorch_model.safetensors"), vae.tensors(), TensorType.F32);
+                SafetensorsWriter.write(dir.resolve("vae_tiny/diffusion_pytorch_model.safetensors"), vaeTiny.tensors(),
+                        TensorType.F32);
             }
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write tiny model to " + dir, e);
+        }
+    }
+
+    /**
+     * Writes only vae/ and vae_tiny/ of Stable Diffusion's real sizes (AutoencoderKL 128/256/512/512, TAESD as
+     * published) with random weights, for measuring the decoders without a several-GB UNet.
+     */
+    public static Path writeRealSizeDecoders(Path dir) {
+        Architecture a = RandomModels.SD15;
+        try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
+            writeJson(dir.resolve("vae/config.json"), vae(a));
+            writeJson(dir.resolve("vae_tiny/config.json"), vaeTiny(a));
+            RandomSource vae = new RandomSource(manager, SEED + 3);
+            new AutoencoderKLDecoder(AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json")), new Weights(vae));
+            RandomSource vaeTiny = new RandomSource(manager, SEED + 4);
+            new AutoencoderTinyDecoder(AutoencoderTinyDecoder.Config.read(
+                    ModelConfig.read(dir, "vae_tiny/config.json")), new Weights(vaeTiny));
+            SafetensorsWriter.write(dir.resolve("vae/diffusion_pytorch_model.safetensors"), vae.tensors(), TensorType.F32);
+            SafetensorsWriter.write(dir.resolve("vae_tiny/diffusion_pytorch_model.safetensors"), vaeTiny.tensors(),
+                    TensorType.F32);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write decoders to " + dir, e);
         }
     }
 
@@ -122,18 +155,24 @@ public final class TinyModels {
         }
     }
 
-    private static ObjectNode modelIndex() {
+    /**
+     * model_index.json as diffusers' save_pretrained writes it: keys sorted, each component a [library, class]
+     * pair, and an absent optional component as [null, null] (a bare null is not loadable by DiffusionPipeline).
+     * vae_tiny is not a StableDiffusionPipeline component, so it is not named here.
+     */
+    static ObjectNode modelIndex() {
         ObjectNode n = JSON.createObjectNode();
         n.put("_class_name", "StableDiffusionPipeline");
         n.put("_diffusers_version", "0.27.2");
+        n.putArray("feature_extractor").addNull().addNull();
+        n.putArray("image_encoder").addNull().addNull();
+        n.put("requires_safety_checker", false);
+        n.putArray("safety_checker").addNull().addNull();
         n.putArray("scheduler").add("diffusers").add("DDIMScheduler");
         n.putArray("text_encoder").add("transformers").add("CLIPTextModel");
         n.putArray("tokenizer").add("transformers").add("CLIPTokenizer");
         n.putArray("unet").add("diffusers").add("UNet2DConditionModel");
         n.putArray("vae").add("diffusers").add("AutoencoderKL");
-        n.putNull("safety_checker");
-        n.putNull("feature_extractor");
-        n.put("requires_safety_checker", false);
         return n;
     }
 
@@ -228,6 +267,27 @@ public final class TinyModels {
         n.put("out_channels", 3);
         n.put("sample_size", a.sampleSize() * 8);
         n.put("scaling_factor", 0.18215);
+        return n;
+    }
+
+    /** diffusers' AutoencoderTiny config, as madebyollin/taesd publishes it, with the architecture's sizes. */
+    private static ObjectNode vaeTiny(Architecture a) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("_class_name", "AutoencoderTiny");
+        n.put("_diffusers_version", "0.27.2");
+        n.put("act_fn", "relu");
+        ints(n.putArray("decoder_block_out_channels"), a.taesdChannels());
+        ints(n.putArray("encoder_block_out_channels"), a.taesdChannels());
+        n.put("force_upcast", false);
+        n.put("in_channels", 3);
+        n.put("latent_channels", 4);
+        n.put("latent_magnitude", 3);
+        n.put("latent_shift", 0.5);
+        ints(n.putArray("num_decoder_blocks"), a.taesdBlocks());
+        ints(n.putArray("num_encoder_blocks"), new int[] {1, 3, 3, 3});
+        n.put("out_channels", 3);
+        n.put("scaling_factor", 1.0);
+        n.put("upsampling_scaling_factor", 2);
         return n;
     }
 

@@ -70,7 +70,7 @@ public final class UNet2DConditionModel {
         return new TimeCondition(time_embedding.forward(manager, timesteps, dtype), rowsEach);
     }
 
-    /** latents [B, 4, h, w], temb for B rows, text [B, L, crossDim] -> residuals and mid features. */
+    /** latents [B, in_channels, h, w], temb for B rows, text [B, L, crossDim] -> residuals and mid features. */
     public EncoderFeatures encode(NDArray latents, TimeCondition temb, NDArray text) {
         List<NDArray> skips = new ArrayList<>();
         NDArray h = conv_in.forward(latents);
@@ -81,7 +81,7 @@ public final class UNet2DConditionModel {
         return new EncoderFeatures(skips, mid_block.forward(h, temb, text));
     }
 
-    /** features of N rows, temb for N rows, text [N, L, crossDim] -> noise predictions [N, 4, h, w]. */
+    /** features of N rows, temb for N rows, text [N, L, crossDim] -> noise predictions [N, out_channels, h, w]. */
     public NDArray decode(EncoderFeatures features, TimeCondition temb, NDArray text) {
         List<NDArray> skips = new ArrayList<>(features.skips());
         NDArray h = features.mid();

@@ -128,7 +128,7 @@ public final class AutoencoderKLDecoder {
         return 1 << (config.blockOutChannels().length - 1);
     }
 
-    /** latents [B, 4, h, w] as the sampler produced them -> images [B, 3, h*8, w*8] in [-1, 1] (unclamped). */
+    /** latents [B, latent_channels, h, w] as the sampler produced them -> images [B, 3, h*8, w*8] in [-1, 1] (unclamped). */
     public NDArray decode(NDArray latents) {
         NDArray h = post_quant_conv.forward(latents.div((float) config.scalingFactor()));
         h = conv_in.forward(h);

@@ -156,8 +156,26 @@ class ClipTokenizerTest {
     void specialTokensWrittenInTheTextStayWhole() {
         ClipTokenizer tokenizer = tiny(false);
 
-        assertEquals(List.of("a</w>", "cat</w>", END, "dog</w>"), tokenizer.tokenize("a cat<|ENDOFTEXT|>dog"));
+        assertEquals(List.of("a</w>", "cat</w>", END, "dog</w>"), tokenizer.tokenize("a cat<|endoftext|>dog"));
         assertEquals(tokenizer.eosId(), tokenizer.encode("a cat<|endoftext|>dog")[3]);
+    }
+
+    @Test
+    void addedTokensFromTokenizerConfigKeepTheirFlagsAndNameTheSpecialTokens() throws IOException {
+        List<String> tokens = List.of("!", "a</w>", "b</w>", "<x>", START, END);
+        Path folder = handWritten("decoder", tokens, List.of(), END);
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_max_length", 8);
+        config.put("added_tokens_decoder", Map.of(
+                "3", Map.of("content", "<x>", "lstrip", true, "rstrip", true, "normalized", true, "special", true)));
+        config.put("pad_token", "<x>");
+        JSON.writeValue(folder.resolve("tokenizer_config.json").toFile(), config);
+
+        ClipTokenizer tokenizer = ClipTokenizer.load(folder);
+
+        assertEquals(3, tokenizer.padId(), "special_tokens_map.json is not read when added_tokens_decoder is present");
+        assertEquals(List.of("a</w>", "<x>", "b</w>"), tokenizer.tokenize("a  <X>  b"), "normalized: matched lower-cased");
+        assertEquals(List.of("a</w>", "<x>", "b</w>"), tokenizer.tokenize("a<x>b"));
     }
 
     @Test
