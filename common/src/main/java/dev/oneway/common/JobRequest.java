@@ -5,11 +5,18 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A job as it travels on the jobs topic (key = id). Every field is resolved: the gateway fills the
- * model's defaults before producing, so a worker never guesses.
+ * A job as it travels on its model's jobs topic (key = id). Every field is resolved: the gateway fills the
+ * model's defaults before producing, so a worker never guesses. {@code model} is the model the job named (or the
+ * deployment's default); null only in records written before models were named, which the topic's model runs.
  */
 public record JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
-                         String sampler, Instant createdAt) {
+                         String sampler, Instant createdAt, String model) {
+
+    /** A job without a model name: its topic's model runs it. */
+    public JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
+                      String sampler, Instant createdAt) {
+        this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, null);
+    }
 
     public JobRequest {
         Objects.requireNonNull(id, "id");
@@ -21,11 +28,11 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
 
     /** Jobs with equal batch keys may share one engine batch. */
     public String batchKey() {
-        return width + "x" + height + "/" + steps + "/" + sampler;
+        return model + "/" + width + "x" + height + "/" + steps + "/" + sampler;
     }
 
     public JsonObject toJson() {
-        return new JsonObject()
+        JsonObject json = new JsonObject()
                 .put("id", id)
                 .put("tenant", tenant)
                 .put("prompt", prompt)
@@ -35,6 +42,7 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 .put("steps", steps)
                 .put("sampler", sampler)
                 .put("createdAt", Timestamps.format(createdAt));
+        return model == null ? json : json.put("model", model);
     }
 
     public static JobRequest fromJson(JsonObject json) {
@@ -47,6 +55,7 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 json.getInteger("height"),
                 json.getInteger("steps"),
                 json.getString("sampler"),
-                Timestamps.parse(json.getString("createdAt")));
+                Timestamps.parse(json.getString("createdAt")),
+                json.getString("model"));
     }
 }

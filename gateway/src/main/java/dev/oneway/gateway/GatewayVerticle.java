@@ -40,6 +40,7 @@ public final class GatewayVerticle extends VerticleBase {
     private final GatewayMetrics metrics = new GatewayMetrics();
     private volatile int actualPort = -1;
     private Admin admin;
+    private ModelCatalog models;
     private JobSubmitter submitter;
     private ApiKeys apiKeys;
     private EventHub hub;
@@ -70,7 +71,7 @@ public final class GatewayVerticle extends VerticleBase {
     private Future<?> start(ApiDocument api) {
         // Configuration mistakes surface here, before any Kafka client exists that would need closing.
         apiKeys = new ApiKeys(config.apiKeys());
-        SubmissionRules rules = new SubmissionRules(config, api);
+        SubmissionRules rules = new SubmissionRules(api);
         ImageLinks links = new ImageLinks(vertx, config);
         admin = KafkaClients.admin(config, "oneway-gateway-admin-" + instanceId);
         kafkaProbe = CachedProbe.kafka(admin, context);
@@ -80,7 +81,8 @@ public final class GatewayVerticle extends VerticleBase {
         JobViewVerticle viewReader = new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId, fanOut);
         hub = new EventHub(vertx, view, viewReader, links, config.getInt(Setting.WS_PING_INTERVAL_MS), metrics);
         vertx.eventBus().<JsonObject>localConsumer(fanOut, message -> hub.publish(JobEvent.fromJson(message.body())));
-        router = buildRouter(new JobRoutes(config, rules, view, viewReader, submitter, links, metrics), api);
+        models = new ModelCatalog(config, "oneway-gateway-models-" + instanceId);
+        router = buildRouter(new JobRoutes(config, rules, models, view, viewReader, submitter, links, metrics), api);
         // HTTP/2 over cleartext is off on purpose: the JDK's HttpClient asks for it by default (an h2c upgrade), and
         // with it a request after an oversized header got no answer at all. The upgrade is declined, so every client
         // is served HTTP/1.1 on the same connection; TLS (and so h2) belongs to the ingress in front of the gateway.
@@ -96,8 +98,9 @@ public final class GatewayVerticle extends VerticleBase {
                 .compose(listening -> {
                     server = listening;
                     actualPort = listening.actualPort();
-                    log.info("gateway listening on port {}; replaying job events", actualPort);
-                    return vertx.deployVerticle(viewReader);
+                    log.info("gateway listening on port {}; replaying job events and model announcements", actualPort);
+                    return Future.fromCompletionStage(models.start(), context)
+                            .compose(v -> vertx.deployVerticle(viewReader));
                 })
                 .onSuccess(id -> log.info("gateway ready on port {}", actualPort))
                 .recover(err -> closeClients().transform(ar -> Future.failedFuture(err)));
@@ -120,7 +123,11 @@ public final class GatewayVerticle extends VerticleBase {
             admin.close(Duration.ofSeconds(5));
             return null;
         });
-        return Future.join(serverClosed, submitter.close(), adminClosed).mapEmpty();
+        Future<Void> modelsClosed = vertx.executeBlocking(() -> {
+            models.close();
+            return null;
+        });
+        return Future.join(serverClosed, submitter.close(), adminClosed, modelsClosed).mapEmpty();
     }
 
     private Router buildRouter(JobRoutes jobs, ApiDocument api) {
@@ -145,6 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
         router.route("/v1/*").handler(this::requireCaughtUp);
         router.get("/v1/events").handler(this::openEvents);
         router.route("/v1/jobs*").handler(apiKeys::requireKey);
+        router.get("/v1/models").handler(apiKeys::requireKey).handler(jobs::listModels);
         // A route of its own, because Vert.x Web wants the body handler first on a route, and the
         // content type is checked before any body is read.
         router.post("/v1/jobs").handler(jobs::requireJson);

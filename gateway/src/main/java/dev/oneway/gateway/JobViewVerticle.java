@@ -7,9 +7,11 @@ import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.LogFollower;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import io.vertx.core.Context;
 import java.time.Duration;
@@ -18,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the jobs topic and the events topic from the beginning and folds both into the {@link JobView}, so any
+ * Reads every model's jobs topic and the events topic from the beginning and folds both into the {@link JobView}, so any
  * gateway answers for any job and a restarted one loses nothing. A job exists once its record is on the jobs
  * topic (that one write is its acceptance); the rest of its life comes from the events topic. Changes are then
  * published on a local event-bus address for the WebSocket fan-out: a new record as {@code job.queued}, an
@@ -37,7 +39,7 @@ final class JobViewVerticle extends VerticleBase {
     private final String clientId;
     private final String fanOutAddress;
     private LogFollower follower;
-    private String jobsTopic;
+    private List<String> jobsTopics;
 
     JobViewVerticle(OnewayConfig config, JobView view, String clientId, String fanOutAddress) {
         this.config = config;
@@ -48,11 +50,13 @@ final class JobViewVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        jobsTopic = config.get(Setting.JOBS_TOPIC);
+        // Every model's jobs topic: a job accepted by any gateway, for any model, is in this view after a read barrier.
+        jobsTopics = Topics.jobs(config);
         String eventsTopic = config.get(Setting.EVENTS_TOPIC);
-        follower = new LogFollower(KafkaSettings.eventsReader(config, clientId), List.of(jobsTopic, eventsTopic),
-                clientId, this::fold);
-        log.info("replaying jobs and job events from {} and {}", jobsTopic, eventsTopic);
+        List<String> topics = new ArrayList<>(jobsTopics);
+        topics.add(eventsTopic);
+        follower = new LogFollower(KafkaSettings.eventsReader(config, clientId), topics, clientId, this::fold);
+        log.info("replaying jobs and job events from {} and {}", jobsTopics, eventsTopic);
         return Future.fromCompletionStage(follower.start().thenRun(() -> {
             view.markCaughtUp();
             log.info("job view caught up: {} jobs", view.size());
@@ -88,7 +92,7 @@ final class JobViewVerticle extends VerticleBase {
     private void fold(ConsumerRecord<String, String> record) {
         JsonObject json = new JsonObject(record.value());
         JsonObject changed;
-        if (record.topic().equals(jobsTopic)) {
+        if (jobsTopics.contains(record.topic())) {
             JobState created = view.applyRecord(JobRequest.fromJson(json));
             changed = created == null ? null : JobEvent.queued(created.request()).toJson();
         } else {

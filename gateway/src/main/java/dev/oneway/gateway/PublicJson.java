@@ -49,14 +49,17 @@ final class PublicJson {
     }
 
     private static JsonObject request(JobRequest job) {
-        return new JsonObject()
+        JsonObject json = new JsonObject()
                 .put("prompt", job.prompt())
                 .put("seed", job.seed())
                 .put("width", job.width())
                 .put("height", job.height())
                 .put("steps", job.steps())
-                .put("sampler", job.sampler())
-                .put("createdAt", Timestamps.format(job.createdAt()));
+                .put("sampler", job.sampler());
+        if (job.model() != null) {
+            json.put("model", job.model());
+        }
+        return json.put("createdAt", Timestamps.format(job.createdAt()));
     }
 
     /** Without a link (presigning failed) the client still learns the image exists and can GET the job for one. */

@@ -53,6 +53,11 @@ public interface ImageEngine {
             }
         }
 
+        /** Closes the engine at once: only for an engine no batch has reached yet (a failed start). */
+        public void closeNow() {
+            engine.close();
+        }
+
         /**
          * Closes the engine once no batch is inside it, waiting at most {@code maxWaitMs}; true when closed. When a
          * batch is still running after that, the engine stays open: the process is ending, and its memory with it.

@@ -1,0 +1,68 @@
+package dev.oneway.worker;
+
+import dev.oneway.common.KafkaSettings;
+import dev.oneway.common.ModelAnnouncement;
+import dev.oneway.common.OnewayConfig;
+import dev.oneway.common.Setting;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.producer.KafkaWriteStream;
+import java.time.Duration;
+import java.time.Instant;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker's word on the models topic: "I serve this model, with these limits", renewed every
+ * ONEWAY_MODEL_ANNOUNCE_INTERVAL_MS so that gateways count the workers alive (a crashed worker's word expires), and
+ * withdrawn with a tombstone when the worker stops on purpose.
+ */
+final class ModelAnnouncer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelAnnouncer.class);
+
+    private final Vertx vertx;
+    private final ServedModel model;
+    private final String workerId;
+    private final Duration interval;
+    private final String topic;
+    private final KafkaWriteStream<String, String> producer;
+    private long timer = -1;
+
+    ModelAnnouncer(Vertx vertx, OnewayConfig config, ServedModel model, String workerId) {
+        this.vertx = vertx;
+        this.model = model;
+        this.workerId = workerId;
+        this.interval = Duration.ofMillis(config.getInt(Setting.MODEL_ANNOUNCE_INTERVAL_MS));
+        this.topic = config.get(Setting.MODELS_TOPIC);
+        this.producer = KafkaWriteStream.create(vertx, KafkaSettings.producer(config, workerId + "-announcer"));
+    }
+
+    /** Announces now (completes once Kafka has it), then again every interval on {@code context}. */
+    Future<Void> start(Context context) {
+        return announce().onSuccess(v -> context.runOnContext(x -> timer = vertx.setPeriodic(interval.toMillis(),
+                id -> announce().onFailure(e -> LOG.warn("Worker {} could not renew its announcement of {}: {}",
+                        workerId, model.name(), e.toString())))));
+    }
+
+    /** Withdraws the announcement (a tombstone) and closes; the gateways stop counting this worker at once. */
+    Future<Void> stop() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+        String key = ModelAnnouncement.key(model.name(), workerId);
+        return producer.send(new ProducerRecord<>(topic, key, null)).mapEmpty()
+                .recover(e -> {
+                    LOG.warn("Worker {} could not withdraw its announcement; it expires by itself: {}", workerId, e.toString());
+                    return Future.succeededFuture();
+                })
+                .eventually(producer::close).mapEmpty();
+    }
+
+    private Future<Void> announce() {
+        ModelAnnouncement a = model.announcement(workerId, Instant.now(), interval);
+        return producer.send(new ProducerRecord<>(topic, a.key(), a.toJson().encode())).mapEmpty();
+    }
+}
