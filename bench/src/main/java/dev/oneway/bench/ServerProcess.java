@@ -27,6 +27,10 @@ public final class ServerProcess {
                 .set(Setting.MAX_UNFINISHED_JOBS_PER_TENANT, 1_000_000_000)
                 .withoutWorkers()
                 .start();
+        // The workers announce their models' limits once, which the gateway validates jobs against, and stop: no job
+        // submitted by the benchmark runs.
+        system.startWorkers();
+        system.stopWorkers();
         HttpServer bare = system.vertx().createHttpServer()
                 .requestHandler(request -> request.body().onSuccess(body -> request.response()
                         .setStatusCode(202)

@@ -9,8 +9,9 @@ import java.util.Objects;
 /**
  * What one worker says about one model it serves, on the compacted models topic (key {@link #key()}): the model's
  * family, native size, the sizes and steps it accepts, its samplers and decoders. Workers renew it every
- * ONEWAY_MODEL_ANNOUNCE_INTERVAL_MS; one not renewed by {@code liveUntil} is a worker gone (crashed), and a worker
- * that stops on purpose writes a tombstone for its key. Gateways validate and complete jobs from it, so a limit is
+ * ONEWAY_MODEL_ANNOUNCE_INTERVAL_MS; one not renewed by {@code liveUntil} is a worker gone (crashed). A worker
+ * that stops on purpose writes its last word, already expired, under the model's own key (so the model's limits stay
+ * known after compaction) and a tombstone for its key. Gateways validate and complete jobs from it, so a limit is
  * stated once, by the model that has it.
  *
  * @param sizeMultiple width and height must be multiples of it (8 x 2^(UNet downsamplers))
@@ -36,6 +37,11 @@ public record ModelAnnouncement(String model, String worker, String family, int 
 
     public static String key(String model, String worker) {
         return model + "|" + worker;
+    }
+
+    /** Whether a record key is a worker's (model|worker) rather than a model's last known limits (model). */
+    public static boolean isWorkerKey(String key) {
+        return key.indexOf('|') >= 0;
     }
 
     /** The model named by a record key (also by a tombstone's). */

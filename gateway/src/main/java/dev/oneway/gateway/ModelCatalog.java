@@ -152,7 +152,9 @@ final class ModelCatalog implements AutoCloseable {
             return;
         }
         ModelAnnouncement a = ModelAnnouncement.fromJson(new JsonObject(record.value()));
-        announced.put(record.key(), a);
+        if (ModelAnnouncement.isWorkerKey(record.key())) {
+            announced.put(record.key(), a);
+        }
         lastKnown.merge(model, a, (old, next) -> next.announcedAt().isBefore(old.announcedAt()) ? old : next);
     }
 }

@@ -47,13 +47,19 @@ final class ModelAnnouncer {
                         workerId, model.name(), e.toString())))));
     }
 
-    /** Withdraws the announcement (a tombstone) and closes; the gateways stop counting this worker at once. */
+    /**
+     * Withdraws the announcement and closes: the gateways stop counting this worker at once. The model's limits stay
+     * known under the model's own key (an announcement already expired), so gateways, also ones started later, go on
+     * accepting its jobs for the next worker; then the worker's own key gets a tombstone, which compaction clears.
+     */
     Future<Void> stop() {
         if (timer >= 0) {
             vertx.cancelTimer(timer);
         }
-        String key = ModelAnnouncement.key(model.name(), workerId);
-        return producer.send(new ProducerRecord<>(topic, key, null)).mapEmpty()
+        Instant now = Instant.now();
+        ModelAnnouncement last = model.announcement(workerId, now, Duration.ZERO);
+        return producer.send(new ProducerRecord<>(topic, model.name(), last.toJson().encode()))
+                .compose(v -> producer.send(new ProducerRecord<>(topic, last.key(), null))).mapEmpty()
                 .recover(e -> {
                     LOG.warn("Worker {} could not withdraw its announcement; it expires by itself: {}", workerId, e.toString());
                     return Future.succeededFuture();
