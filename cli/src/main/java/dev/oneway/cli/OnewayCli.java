@@ -42,12 +42,14 @@ public final class OnewayCli {
             "--seed", "seed", "--width", "width", "--height", "height", "--steps", "steps");
 
     static final String USAGE_TEXT = """
-            usage: oneway generate "PROMPT" [-o FILE] [--seed N] [--width N] [--height N] [--steps N]
+            usage: oneway generate "PROMPT" [-o FILE] [--model NAME] [--seed N] [--width N] [--height N] [--steps N]
                                    [--sampler tiue|looped] [--timeout SECONDS] [--server URL] [--key KEY]
                    oneway status JOB_ID [--server URL] [--key KEY]
+                   oneway models [--server URL] [--key KEY]
 
             generate  submits a job, prints its states as they happen, and saves the PNG (default FILE: JOB_ID.png)
             status    prints the job as JSON
+            models    prints the models jobs may name, with their limits and workers, as JSON
             --server  the gateway (default %s)
             --key     the API key (default: $%s, else %s)
             """.formatted(DEFAULT_SERVER, KEY_VARIABLE, DEFAULT_KEY);
@@ -82,7 +84,11 @@ public final class OnewayCli {
         }
         GatewayClient gateway = new GatewayClient(options.server, options.key(env));
         try {
-            return options.command.equals("generate") ? generate(gateway, options) : status(gateway, options.argument);
+            return switch (options.command) {
+                case "generate" -> generate(gateway, options);
+                case "models" -> models(gateway);
+                default -> status(gateway, options.argument);
+            };
         } catch (GatewayException e) {
             err.println("oneway: " + e.getMessage());
             return FAILED;
@@ -91,6 +97,16 @@ public final class OnewayCli {
 
     private int status(GatewayClient gateway, String id) throws GatewayException {
         Reply reply = gateway.job(id);
+        if (!reply.ok()) {
+            err.println("oneway: " + reply.error());
+            return FAILED;
+        }
+        out.println(reply.body().toPrettyString());
+        return OK;
+    }
+
+    private int models(GatewayClient gateway) throws GatewayException {
+        Reply reply = gateway.models();
         if (!reply.ok()) {
             err.println("oneway: " + reply.error());
             return FAILED;
@@ -111,9 +127,9 @@ public final class OnewayCli {
             }
             JsonNode job = submitted.body();
             String id = job.path("id").asText();
-            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s)%n", id, job.path("seed").asLong(),
+            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s%s)%n", id, job.path("seed").asLong(),
                     job.path("width").asInt(), job.path("height").asInt(), job.path("steps").asInt(),
-                    job.path("sampler").asText());
+                    job.path("sampler").asText(), job.hasNonNull("model") ? ", model " + job.path("model").asText() : "");
             if (socket == null) {
                 out.println("(no WebSocket to " + gateway.server() + "; reading the job every "
                         + CHECK_EVERY_MS / 1000 + " s instead)");
@@ -249,19 +265,23 @@ public final class OnewayCli {
                 }
             }
             if (positional.isEmpty()) {
-                throw new IllegalArgumentException("name a command: generate or status");
+                throw new IllegalArgumentException("name a command: generate, status or models");
             }
             options.command = positional.get(0);
-            if (!options.command.equals("generate") && !options.command.equals("status")) {
+            if (!List.of("generate", "status", "models").contains(options.command)) {
                 throw new IllegalArgumentException("unknown command '" + options.command + "'");
             }
-            if (positional.size() != 2) {
+            if (options.command.equals("models")) {
+                if (positional.size() != 1) {
+                    throw new IllegalArgumentException("models takes no argument");
+                }
+            } else if (positional.size() != 2) {
                 throw new IllegalArgumentException(options.command.equals("generate")
                         ? "generate takes one prompt (quote it)" : "status takes one job id");
             }
-            options.argument = positional.get(1);
+            options.argument = positional.size() > 1 ? positional.get(1) : null;
             Set<String> allowed = options.command.equals("generate")
-                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--timeout",
+                    ? Set.of("-o", "--output", "--model", "--seed", "--width", "--height", "--steps", "--sampler", "--timeout",
                             "--server", "--key")
                     : Set.of("--server", "--key");
             for (Map.Entry<String, String> option : named.entrySet()) {
@@ -273,6 +293,7 @@ public final class OnewayCli {
                 switch (name) {
                     case "-o", "--output" -> options.output = Path.of(value);
                     case "--sampler" -> options.job.put("sampler", value);
+                    case "--model" -> options.job.put("model", value);
                     case "--timeout" -> options.timeoutSeconds = integer(name, value);
                     case "--server" -> options.server = server(value);
                     case "--key" -> options.key = value;

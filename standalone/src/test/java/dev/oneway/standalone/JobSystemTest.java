@@ -190,7 +190,7 @@ class JobSystemTest {
     private static void awaitBothWorkersOwnPartitions() throws Exception {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, system.config().get(Setting.KAFKA_BOOTSTRAP));
-        String group = system.config().get(Setting.CONSUMER_GROUP);
+        String group = Topics.consumerGroup(system.config(), system.config().defaultModel());
         try (Admin admin = Admin.create(p)) {
             long deadline = System.nanoTime() + OnewayClient.PATIENCE.toNanos();
             ConsumerGroupDescription d = null;

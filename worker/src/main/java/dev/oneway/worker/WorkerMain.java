@@ -49,12 +49,13 @@ public final class WorkerMain {
             System.exit(1);
             return;
         }
-        http.modelLoaded();
         try {
             // Awaited here, not in a callback: System.exit on an event loop would wait for the shutdown hook,
             // which waits for Vert.x to close that very event loop.
             Workers.deploy(vertx, config, models.stream().map(EngineLoader.LoadedModel::served).toList(), metrics)
                     .toCompletionStage().toCompletableFuture().get();
+            // Ready once its models are announced and consumed: a gateway then knows their limits.
+            http.modelLoaded();
             LOG.info("Worker running with {} consumer(s) for each of {}", config.get(Setting.WORKER_INSTANCES),
                     config.models().keySet());
         } catch (ExecutionException e) {
