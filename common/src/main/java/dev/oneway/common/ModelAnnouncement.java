@@ -59,14 +59,14 @@ public record ModelAnnouncement(String model, String worker, String family, int 
         for (int side : new int[] {width, height}) {
             if (side < sizeMultiple || side > maxSide || side % sizeMultiple != 0) {
                 return (side == width ? "width" : "height") + " must be a multiple of " + sizeMultiple + " from "
-                        + sizeMultiple + " to " + maxSide + " for model " + model + ", got " + side;
+                        + sizeMultiple + " to " + maxSide + ", got " + side + " (model " + model + ")";
             }
         }
         if (steps < 1 || steps > maxSteps) {
-            return "steps must be from 1 to " + maxSteps + " for model " + model + ", got " + steps;
+            return "steps must be from 1 to " + maxSteps + ", got " + steps + " (model " + model + ")";
         }
         if (!samplers.contains(sampler)) {
-            return "sampler must be one of " + samplers + " for model " + model + ", got '" + sampler + "'";
+            return "sampler must be one of " + String.join(", ", samplers) + ", got '" + sampler + "' (model " + model + ")";
         }
         return null;
     }

@@ -92,7 +92,8 @@ final class JobRoutes {
 
     /** GET /v1/models: the models jobs may name, with the limits and defaults their workers announce. */
     void listModels(RoutingContext ctx) {
-        Responses.json(ctx, 200, models.describe());
+        models.describe(ctx.vertx().getOrCreateContext())
+                .onSuccess(body -> Responses.json(ctx, 200, body)).onFailure(ctx::fail);
     }
 
     void get(RoutingContext ctx) {

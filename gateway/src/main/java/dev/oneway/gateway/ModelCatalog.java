@@ -108,7 +108,15 @@ final class ModelCatalog implements AutoCloseable {
         return (int) announced.values().stream().filter(a -> a.model().equals(model) && a.liveAt(now)).count();
     }
 
-    /** GET /v1/models: every model of the deployment with its limits, defaults and workers now. */
+    /**
+     * GET /v1/models, after reading the models topic to its end (a worker that announced a moment ago is counted);
+     * while Kafka is away, from what has been read.
+     */
+    Future<JsonObject> describe(Context caller) {
+        return follower.sync(caller, SYNC_TIMEOUT).transform(ar -> Future.succeededFuture(describe()));
+    }
+
+    /** Every model of the deployment with its limits, defaults and workers now. */
     JsonObject describe() {
         JsonArray models = new JsonArray();
         for (String name : names) {

@@ -90,11 +90,11 @@ class ApiDocumentTest {
 
             TestGateway.Response tooWide = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 288));
             assertEquals(400, tooWide.status(), tooWide.body());
-            assertEquals("width must be a multiple of 32 from 32 to 256 for model small, got 288", tooWide.errorMessage());
+            assertEquals("width must be a multiple of 32 from 32 to 256, got 288 (model small)", tooWide.errorMessage());
             TestGateway.Response tooLong = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "x".repeat(101)));
             assertEquals("prompt must be at most 100 characters, got 101", tooLong.errorMessage());
             TestGateway.Response tooManySteps = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("steps", 9));
-            assertEquals("steps must be from 1 to 8 for model small, got 9", tooManySteps.errorMessage());
+            assertEquals("steps must be from 1 to 8, got 9 (model small)", tooManySteps.errorMessage());
 
             TestGateway.Response exampleAnswer = small.postJob(ALPHA_KEY, exampleJob(small));
             assertEquals(202, exampleAnswer.status(), "the document's example is within its limits: " + exampleAnswer.body());

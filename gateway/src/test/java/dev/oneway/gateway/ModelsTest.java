@@ -107,9 +107,9 @@ class ModelsTest {
         TestGateway.Response tooWide = gateway.postJob(ALPHA_KEY, wide.copy().put("model", TINY));
 
         assertEquals(400, tooWide.status(), tooWide.body());
-        assertEquals("width must be a multiple of 16 from 16 to 128 for model tiny, got 256", tooWide.errorMessage());
+        assertEquals("width must be a multiple of 16 from 16 to 128, got 256 (model tiny)", tooWide.errorMessage());
         TestGateway.Response offGrid = gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 96));
-        assertEquals("width must be a multiple of 64 from 64 to 1024 for model sd15, got 96", offGrid.errorMessage());
+        assertEquals("width must be a multiple of 64 from 64 to 1024, got 96 (model sd15)", offGrid.errorMessage());
     }
 
     @Test
@@ -159,7 +159,7 @@ class ModelsTest {
             assertEquals(new JsonArray().add("vae").add("taesd"), model.getJsonArray("decoders"));
             TestGateway.Response looped = gone.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("sampler", "looped"));
             assertEquals(400, looped.status(), looped.body());
-            assertEquals("sampler must be one of [tiue] for model crashed, got 'looped'", looped.errorMessage());
+            assertEquals("sampler must be one of tiue, got 'looped' (model crashed)", looped.errorMessage());
         }
     }
 }
