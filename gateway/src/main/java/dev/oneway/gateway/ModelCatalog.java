@@ -5,6 +5,7 @@ import dev.oneway.common.LogFollower;
 import dev.oneway.common.ModelAnnouncement;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Timestamps;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -135,7 +136,7 @@ final class ModelCatalog implements AutoCloseable {
                     .put("samplers", new JsonArray(a.samplers()))
                     .put("defaultSampler", a.defaultSampler())
                     .put("decoders", new JsonArray(a.decoders()))
-                    .put("announcedAt", dev.oneway.common.Timestamps.format(a.announcedAt())));
+                    .put("announcedAt", Timestamps.format(a.announcedAt())));
             models.add(m);
         }
         return new JsonObject().put("defaultModel", defaultModel).put("models", models);

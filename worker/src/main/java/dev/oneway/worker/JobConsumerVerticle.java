@@ -187,6 +187,12 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                 track(pipeline.rejectUnreadable(record, delivery, e.toString()));
                 continue;
             }
+            if (job.model() != null && !job.model().equals(model.name())) {
+                // Only a producer other than the gateway can put it here; this pool must not run another model's job.
+                track(pipeline.rejectUnreadable(record, delivery, "it names model " + job.model()
+                        + " but is on the jobs topic of model " + model.name()));
+                continue;
+            }
             loop.add(new QueuedJob(delivery, job, JobRetries.attemptOf(record)), now);
         }
         loop.next();

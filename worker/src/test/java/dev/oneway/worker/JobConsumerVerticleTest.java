@@ -409,6 +409,12 @@ class JobConsumerVerticleTest {
         assertEquals(List.of("vae"), a.decoders());
         assertTrue(a.liveAt(java.time.Instant.now()));
 
+        JobRequest misplaced = new JobRequest(UUID.randomUUID().toString(), "alpha", "names the other model", 3, 64, 64, 2,
+                "tiue", Instant.now(), OTHER_MODEL);
+        submit(misplaced);
+        assertEquals("invalid_job", awaitEvent(misplaced.id(), EventType.FAILED).error().code(),
+                "a pool never runs a job that names another model");
+
         await(vertx.undeploy(deployment));
         deployment = null;
         List<ConsumerRecord<String, String>> all = readModelsTopic(announced.size() + 2);
