@@ -27,6 +27,10 @@ public final class ServerProcess {
                 .set(Setting.MAX_UNFINISHED_JOBS_PER_TENANT, 1_000_000_000)
                 .withoutWorkers()
                 .start();
+        // The workers announce their models' limits once, which the gateway validates jobs against, and stop: no job
+        // submitted by the benchmark runs.
+        system.startWorkers();
+        system.stopWorkers();
         int barePort = BareEndpoint.deploy(system.vertx()).toCompletionStage().toCompletableFuture().get();
         System.out.println("READY gateway=" + system.httpPort() + " bare=" + barePort + " kafka="
                 + system.kafka().bootstrapServers());

@@ -8,10 +8,9 @@ import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
-import dev.oneway.engine.TiueEngine;
 import dev.oneway.gateway.GatewayVerticle;
 import dev.oneway.worker.EngineLoader;
-import dev.oneway.worker.ImageEngine;
+import dev.oneway.worker.ServedModel;
 import dev.oneway.worker.WorkerMetrics;
 import dev.oneway.worker.Workers;
 import io.vertx.core.Vertx;
@@ -20,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -42,16 +42,18 @@ public final class StartupBench {
         Path data = Files.createTempDirectory("oneway-startup-bench");
         try (EmbeddedKafka kafka = new EmbeddedKafka(data.resolve("kafka")).start();
              EmbeddedS3 s3 = new EmbeddedS3(data.resolve("s3"), "oneway", "oneway-secret").start()) {
-            TiueEngine tiny = EngineLoader.load(OnewayConfig.from(Map.of()));
+            // One model (the tiny SD1.5 one), as the measurement has always been.
+            List<ServedModel> tiny = EngineLoader.loadAll(OnewayConfig.from(Map.of(Setting.MODELS.envName(),
+                    "tiny-sd15=tiny:sd15")), true).stream().map(EngineLoader.LoadedModel::served).toList();
             measure(kafka, s3, tiny, 0);
             measure(kafka, s3, tiny, jobs);
         }
         System.exit(0); // Kafka leaves non-daemon threads behind
     }
 
-    private static void measure(EmbeddedKafka kafka, EmbeddedS3 s3, TiueEngine tiny, int jobs) throws Exception {
+    private static void measure(EmbeddedKafka kafka, EmbeddedS3 s3, List<ServedModel> tiny, int jobs) throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        OnewayConfig config = OnewayConfig.from(Map.of())
+        OnewayConfig config = OnewayConfig.from(Map.of(Setting.MODELS.envName(), "tiny-sd15=tiny:sd15"))
                 .with(Setting.KAFKA_BOOTSTRAP, kafka.bootstrapServers())
                 .with(Setting.S3_ENDPOINT, s3.endpoint())
                 .with(Setting.HTTP_PORT, 0)
@@ -59,7 +61,8 @@ public final class StartupBench {
                 .with(Setting.JOBS_TOPIC, "jobs-" + run)
                 .with(Setting.EVENTS_TOPIC, "events-" + run)
                 .with(Setting.DEAD_LETTER_TOPIC, "dead-" + run)
-                .with(Setting.CONSUMER_GROUP, "workers-" + run);
+                .with(Setting.CONSUMER_GROUP, "workers-" + run)
+                .with(Setting.MODELS_TOPIC, "models-" + run);
         for (String topic : Topics.all(config)) {
             kafka.createTopic(topic, config.getInt(Setting.JOBS_PARTITIONS), Topics.configs(config, topic));
         }
@@ -74,7 +77,7 @@ public final class StartupBench {
                     .get(30, TimeUnit.MINUTES);
             double gatewayS = (System.nanoTime() - gatewayStart) / 1e9;
             long workerStart = System.nanoTime();
-            Workers.deploy(vertx, config, ImageEngine.of(tiny), 1, new WorkerMetrics()).toCompletionStage()
+            Workers.deploy(vertx, config, tiny, 1, new WorkerMetrics()).toCompletionStage()
                     .toCompletableFuture().get(30, TimeUnit.MINUTES);
             double workerS = (System.nanoTime() - workerStart) / 1e9;
             System.out.println(new JsonObject()
@@ -98,12 +101,13 @@ public final class StartupBench {
         p.put("batch.size", String.valueOf(512 * 1024));
         p.put("compression.type", "lz4");
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            String jobsTopic = config.get(Setting.JOBS_TOPIC);
+            String jobsTopic = Topics.jobs(config, "tiny-sd15");
             String eventsTopic = config.get(Setting.EVENTS_TOPIC);
             Instant at = Instant.now();
             for (int i = 0; i < jobs; i++) {
                 JobRequest job = new JobRequest(UUID.randomUUID().toString(), i % 2 == 0 ? "demo" : "other",
-                        "a past prompt number " + i, i, 512, 512, 4, "tiue", at);
+                        "a past prompt number " + i, i, 512, 512, 4, "tiue", at, "tiny-sd15",
+                        JobRequest.DEFAULT_DECODER, false, null);
                 ImageResult image = new ImageResult("oneway-images", Topics.imageObjectKey(job.tenant(), job.id()),
                         "image/png", 512, 512, 391_245);
                 producer.send(new ProducerRecord<>(jobsTopic, job.id(), job.toJson().encode()));

@@ -63,6 +63,10 @@ final class GatewayClient {
                 .POST(HttpRequest.BodyPublishers.ofString(job.toString())).build());
     }
 
+    Reply models() throws GatewayException {
+        return send(request("/v1/models").GET().build());
+    }
+
     Reply job(String id) throws GatewayException {
         return send(request("/v1/jobs/" + id).GET().build());
     }

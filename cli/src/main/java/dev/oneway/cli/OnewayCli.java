@@ -42,14 +42,16 @@ public final class OnewayCli {
             "--seed", "seed", "--width", "width", "--height", "height", "--steps", "steps");
 
     static final String USAGE_TEXT = """
-            usage: oneway generate "PROMPT" [-o FILE] [--seed N] [--width N] [--height N] [--steps N]
+            usage: oneway generate "PROMPT" [-o FILE] [--model NAME] [--seed N] [--width N] [--height N] [--steps N]
                                    [--sampler tiue|looped] [--decoder vae|taesd] [--webhook URL]
                                    [--timeout SECONDS] [--server URL] [--key KEY]
                    oneway status JOB_ID [--server URL] [--key KEY]
+                   oneway models [--server URL] [--key KEY]
 
             generate  submits a job, prints its states and a progress bar as they happen, and saves the PNG
                       (default FILE: JOB_ID.png); --webhook: a URL that gets the finished job as a signed POST
             status    prints the job as JSON
+            models    prints the models jobs may name, with their limits and workers, as JSON
             --server  the gateway (default %s)
             --key     the API key (default: $%s, else %s)
             """.formatted(DEFAULT_SERVER, KEY_VARIABLE, DEFAULT_KEY);
@@ -84,7 +86,11 @@ public final class OnewayCli {
         }
         GatewayClient gateway = new GatewayClient(options.server, options.key(env));
         try {
-            return options.command.equals("generate") ? generate(gateway, options) : status(gateway, options.argument);
+            return switch (options.command) {
+                case "generate" -> generate(gateway, options);
+                case "models" -> models(gateway);
+                default -> status(gateway, options.argument);
+            };
         } catch (GatewayException e) {
             err.println("oneway: " + e.getMessage());
             return FAILED;
@@ -93,6 +99,16 @@ public final class OnewayCli {
 
     private int status(GatewayClient gateway, String id) throws GatewayException {
         Reply reply = gateway.job(id);
+        if (!reply.ok()) {
+            err.println("oneway: " + reply.error());
+            return FAILED;
+        }
+        out.println(reply.body().toPrettyString());
+        return OK;
+    }
+
+    private int models(GatewayClient gateway) throws GatewayException {
+        Reply reply = gateway.models();
         if (!reply.ok()) {
             err.println("oneway: " + reply.error());
             return FAILED;
@@ -113,9 +129,10 @@ public final class OnewayCli {
             }
             JsonNode job = submitted.body();
             String id = job.path("id").asText();
-            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s, %s decoder)%n", id, job.path("seed").asLong(),
+            out.printf("job %s queued (seed %d, %dx%d, %d steps, %s, %s decoder%s)%n", id, job.path("seed").asLong(),
                     job.path("width").asInt(), job.path("height").asInt(), job.path("steps").asInt(),
-                    job.path("sampler").asText(), job.path("decoder").asText("vae"));
+                    job.path("sampler").asText(), job.path("decoder").asText("vae"),
+                    job.hasNonNull("model") ? ", model " + job.path("model").asText() : "");
             if (socket == null) {
                 out.println("(no WebSocket to " + gateway.server() + "; reading the job every "
                         + CHECK_EVERY_MS / 1000 + " s instead)");
@@ -259,20 +276,24 @@ public final class OnewayCli {
                 }
             }
             if (positional.isEmpty()) {
-                throw new IllegalArgumentException("name a command: generate or status");
+                throw new IllegalArgumentException("name a command: generate, status or models");
             }
             options.command = positional.get(0);
-            if (!options.command.equals("generate") && !options.command.equals("status")) {
+            if (!List.of("generate", "status", "models").contains(options.command)) {
                 throw new IllegalArgumentException("unknown command '" + options.command + "'");
             }
-            if (positional.size() != 2) {
+            if (options.command.equals("models")) {
+                if (positional.size() != 1) {
+                    throw new IllegalArgumentException("models takes no argument");
+                }
+            } else if (positional.size() != 2) {
                 throw new IllegalArgumentException(options.command.equals("generate")
                         ? "generate takes one prompt (quote it)" : "status takes one job id");
             }
-            options.argument = positional.get(1);
+            options.argument = positional.size() > 1 ? positional.get(1) : null;
             Set<String> allowed = options.command.equals("generate")
-                    ? Set.of("-o", "--output", "--seed", "--width", "--height", "--steps", "--sampler", "--decoder",
-                            "--webhook", "--timeout", "--server", "--key")
+                    ? Set.of("-o", "--output", "--model", "--seed", "--width", "--height", "--steps", "--sampler",
+                            "--decoder", "--webhook", "--timeout", "--server", "--key")
                     : Set.of("--server", "--key");
             for (Map.Entry<String, String> option : named.entrySet()) {
                 String name = option.getKey();
@@ -285,6 +306,7 @@ public final class OnewayCli {
                     case "--sampler" -> options.job.put("sampler", value);
                     case "--webhook" -> options.job.put("webhook", value);
                     case "--decoder" -> options.job.put("decoder", value);
+                    case "--model" -> options.job.put("model", value);
                     case "--timeout" -> options.timeoutSeconds = integer(name, value);
                     case "--server" -> options.server = server(value);
                     case "--key" -> options.key = value;

@@ -5,25 +5,22 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A job as it travels on the jobs topic (key = id). Every field is resolved: the gateway fills the
- * model's defaults before producing, so a worker never guesses. {@code decoder}: vae or taesd; {@code previews}: the owner wants a job.preview
- * event per sampler step; {@code webhook}: where the terminal event is POSTed (null: nowhere).
+ * A job as it travels on its model's jobs topic (key = id). Every field is resolved: the gateway fills the
+ * model's defaults before producing, so a worker never guesses.
+ * <ul>
+ * <li>{@code model}: the model the job named (or the deployment's default); null only in records written before
+ * models were named, which the topic's model runs.</li>
+ * <li>{@code decoder}: {@code vae} or {@code taesd}.</li>
+ * <li>{@code previews}: the owner wants a job.preview event per sampler step.</li>
+ * <li>{@code webhook}: where the terminal event is POSTed (null: nowhere).</li>
+ * </ul>
  */
 public record JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
-                         String sampler, Instant createdAt, String decoder, boolean previews, String webhook) {
+                         String sampler, Instant createdAt, String model, String decoder, boolean previews,
+                         String webhook) {
 
     /** The decoder of a job that names none: the model's full VAE. */
     public static final String DEFAULT_DECODER = "vae";
-
-    public JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
-                      String sampler, Instant createdAt, boolean previews, String webhook) {
-        this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, DEFAULT_DECODER, previews, webhook);
-    }
-
-    public JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
-                      String sampler, Instant createdAt, String decoder) {
-        this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, decoder, false, null);
-    }
 
     public JobRequest {
         Objects.requireNonNull(id, "id");
@@ -34,15 +31,21 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
         createdAt = Timestamps.millis(Objects.requireNonNull(createdAt, "createdAt"));
     }
 
-    /** A job decoded with the model's full VAE. */
+    /** A job without a model name, decoded by the full VAE, with no previews and no webhook. */
     public JobRequest(String id, String tenant, String prompt, long seed, int width, int height, int steps,
                       String sampler, Instant createdAt) {
-        this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, DEFAULT_DECODER, false, null);
+        this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, null, DEFAULT_DECODER, false, null);
+    }
+
+    /** This job with another model, decoder, previews choice and webhook. */
+    public JobRequest with(String model, String decoder, boolean previews, String webhook) {
+        return new JobRequest(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, model, decoder,
+                previews, webhook);
     }
 
     /** Jobs with equal batch keys may share one engine batch (the engine decodes a batch with one decoder). */
     public String batchKey() {
-        return width + "x" + height + "/" + steps + "/" + sampler + "/" + decoder;
+        return model + "/" + width + "x" + height + "/" + steps + "/" + sampler + "/" + decoder;
     }
 
     public JsonObject toJson() {
@@ -57,6 +60,9 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 .put("sampler", sampler)
                 .put("createdAt", Timestamps.format(createdAt))
                 .put("decoder", decoder);
+        if (model != null) {
+            json.put("model", model);
+        }
         if (previews) {
             json.put("previews", true);
         }
@@ -77,6 +83,7 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
                 json.getInteger("steps"),
                 json.getString("sampler"),
                 Timestamps.parse(json.getString("createdAt")),
+                json.getString("model"),
                 // records written before jobs could name a decoder
                 json.getString("decoder", DEFAULT_DECODER),
                 json.getBoolean("previews", false),

@@ -30,10 +30,10 @@ public final class KafkaSettings {
         return p;
     }
 
-    /** A member of the workers' consumer group, committing offsets itself. */
-    public static Map<String, Object> groupConsumer(OnewayConfig config, String clientId) {
+    /** A member of the consumer group of one model's workers, committing offsets itself. */
+    public static Map<String, Object> groupConsumer(OnewayConfig config, String model, String clientId) {
         Map<String, Object> p = consumer(config, clientId);
-        p.put("group.id", config.get(Setting.CONSUMER_GROUP));
+        p.put("group.id", Topics.consumerGroup(config, model));
         // A worker joining or leaving moves only the partitions that change hands; the others keep running.
         p.put("partition.assignment.strategy", CooperativeStickyAssignor.class.getName());
         // A killed worker's partitions move to the others once its session expires; heartbeats stay well inside it.

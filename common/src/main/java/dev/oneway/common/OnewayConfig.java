@@ -119,6 +119,59 @@ public final class OnewayConfig {
         return v.equals("true");
     }
 
+    /** A model name: lower-case letters, digits, '.', '_' and '-', as a Kafka topic name allows. */
+    private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    /** The generated models, for a deployment that names none (tests, the quick start). */
+    public static final String TINY_MODELS = "tiny-sd15=tiny:sd15,tiny-sd21=tiny:sd21";
+
+    /**
+     * The models this deployment serves, name to source, in order (the first is the default unless
+     * ONEWAY_DEFAULT_MODEL says otherwise): ONEWAY_MODELS, else ONEWAY_MODEL_DIR under its folder's name, else the
+     * two generated tiny models. A worker loads each source; a gateway uses only the names.
+     */
+    public Map<String, String> models() {
+        String raw = get(Setting.MODELS);
+        if (raw.isEmpty()) {
+            String dir = get(Setting.MODEL_DIR);
+            if (dir.isEmpty()) {
+                raw = TINY_MODELS;
+            } else {
+                java.nio.file.Path name = java.nio.file.Path.of(dir).toAbsolutePath().normalize().getFileName();
+                raw = (name == null ? "model" : name.toString().toLowerCase(java.util.Locale.ROOT)) + "=" + dir;
+            }
+        }
+        Map<String, String> models = new LinkedHashMap<>();
+        for (String entry : raw.split(",")) {
+            String[] parts = entry.split("=", 2);
+            String name = parts[0].trim();
+            String source = parts.length < 2 ? "" : parts[1].trim();
+            if (!MODEL_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException(Setting.MODELS.envName() + ": a model name is lower-case letters, digits, "
+                        + "'.', '_' or '-' (at most 64), got '" + name + "'" + (get(Setting.MODELS).isEmpty()
+                        ? " (from the folder name of " + Setting.MODEL_DIR.envName() + "; set " + Setting.MODELS.envName()
+                        + "=<name>=<folder> instead)" : ""));
+            }
+            if (models.put(name, source) != null) {
+                throw new IllegalArgumentException(Setting.MODELS.envName() + " names the model '" + name + "' twice");
+            }
+        }
+        return models;
+    }
+
+    /** The model of a job that names none: ONEWAY_DEFAULT_MODEL, else the first of {@link #models()}. */
+    public String defaultModel() {
+        String named = get(Setting.DEFAULT_MODEL);
+        Map<String, String> models = models();
+        if (named.isEmpty()) {
+            return models.keySet().iterator().next();
+        }
+        if (!models.containsKey(named)) {
+            throw new IllegalArgumentException(Setting.DEFAULT_MODEL.envName() + "=" + named + " is not one of the models "
+                    + models.keySet() + " (" + Setting.MODELS.envName() + ")");
+        }
+        return named;
+    }
+
     /** ONEWAY_BATCH_INVARIANT: null for auto (the engine decides by device), else the choice. */
     public Boolean batchInvariant() {
         String v = get(Setting.BATCH_INVARIANT).trim().toLowerCase(java.util.Locale.ROOT);
@@ -153,6 +206,15 @@ public final class OnewayConfig {
         httpInstances();
         webhookSecrets();
         webhookAllowPrivate();
+        defaultModel();
+        for (String model : models().keySet()) {
+            String topic = Topics.jobs(this, model);
+            if (topic.equals(get(Setting.DEAD_LETTER_TOPIC)) || topic.equals(get(Setting.EVENTS_TOPIC))
+                    || topic.equals(get(Setting.MODELS_TOPIC))) {
+                throw new IllegalArgumentException("the model name '" + model + "' would make its jobs topic " + topic
+                        + ", which Oneway uses for something else; choose another name (" + Setting.MODELS.envName() + ")");
+            }
+        }
     }
 
     /** ONEWAY_HTTP_INSTANCES: a positive number, or auto for one per CPU core. */

@@ -11,7 +11,7 @@ class JobRequestTest {
 
     @Test
     void theDecoderTravelsOnTheTopicAndOlderRecordsMeanTheVae() {
-        JobRequest taesd = new JobRequest("j1", "demo", "a cat", 1, 512, 512, 4, "tiue", AT, "taesd");
+        JobRequest taesd = new JobRequest("j1", "demo", "a cat", 1, 512, 512, 4, "tiue", AT, null, "taesd", false, null);
 
         assertEquals(taesd, JobRequest.fromJson(taesd.toJson()));
         var withoutDecoder = taesd.toJson();
@@ -22,8 +22,8 @@ class JobRequestTest {
     @Test
     void jobsWithDifferentDecodersNeverShareABatch() {
         JobRequest vae = new JobRequest("j1", "demo", "a cat", 1, 512, 512, 4, "tiue", AT);
-        JobRequest taesd = new JobRequest("j2", "demo", "a dog", 2, 512, 512, 4, "tiue", AT, "taesd");
-        JobRequest otherVae = new JobRequest("j3", "demo", "a fox", 3, 512, 512, 4, "tiue", AT, "vae");
+        JobRequest taesd = new JobRequest("j2", "demo", "a dog", 2, 512, 512, 4, "tiue", AT, null, "taesd", false, null);
+        JobRequest otherVae = new JobRequest("j3", "demo", "a fox", 3, 512, 512, 4, "tiue", AT, null, "vae", false, null);
 
         assertNotEquals(vae.batchKey(), taesd.batchKey());
         assertEquals(vae.batchKey(), otherVae.batchKey());

@@ -65,6 +65,39 @@ class OnewayConfigTest {
     }
 
     @Test
+    void modelsComeFromOnewayModelsElseTheModelDirElseTheTwoGeneratedOnes() {
+        OnewayConfig none = OnewayConfig.from(Map.of());
+        assertEquals(Map.of("tiny-sd15", "tiny:sd15", "tiny-sd21", "tiny:sd21"), none.models());
+        assertEquals("tiny-sd15", none.defaultModel());
+        assertEquals(java.util.List.of("oneway.jobs.tiny-sd15", "oneway.jobs.tiny-sd21"), Topics.jobs(none));
+        assertEquals("oneway-workers.tiny-sd21", Topics.consumerGroup(none, "tiny-sd21"));
+
+        OnewayConfig dir = OnewayConfig.from(Map.of("ONEWAY_MODEL_DIR", "/models/loopfree-sd15"));
+        assertEquals(Map.of("loopfree-sd15", "/models/loopfree-sd15"), dir.models());
+
+        OnewayConfig two = OnewayConfig.from(Map.of("ONEWAY_MODELS", "sd15=/m/a, sd21=/m/b", "ONEWAY_MODEL_DIR", "/ignored",
+                "ONEWAY_DEFAULT_MODEL", "sd21"));
+        assertEquals(java.util.List.of("sd15", "sd21"), java.util.List.copyOf(two.models().keySet()));
+        assertEquals("/m/b", two.models().get("sd21"));
+        assertEquals("sd21", two.defaultModel());
+        assertEquals(java.util.List.of("sd15", "sd21"),
+                java.util.List.copyOf(OnewayConfig.from(Map.of("ONEWAY_MODELS", "sd15,sd21")).models().keySet()),
+                "a gateway needs only the names");
+    }
+
+    @Test
+    void badModelSettingsAreRefusedWithTheVariableName() {
+        for (Map<String, String> bad : java.util.List.of(
+                Map.of("ONEWAY_MODELS", "SD 1.5=/m/a"),
+                Map.of("ONEWAY_MODELS", "a=/m/a,a=/m/b"),
+                Map.of("ONEWAY_MODELS", "a=/m/a", "ONEWAY_DEFAULT_MODEL", "b"),
+                Map.of("ONEWAY_MODELS", "dead=/m/a"))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnewayConfig.from(bad));
+            assertTrue(e.getMessage().contains("ONEWAY_MODELS") || e.getMessage().contains("ONEWAY_DEFAULT_MODEL"), e.getMessage());
+        }
+    }
+
+    @Test
     void readmeDocumentsEverySettingWithItsDefault() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));
         for (Setting s : Setting.values()) {

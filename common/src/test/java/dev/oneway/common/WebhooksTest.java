@@ -83,7 +83,8 @@ class WebhooksTest {
     @Test
     void jobsAndEventsCarryTheNewFieldsThroughTheirJsonForm() {
         JobRequest job = new JobRequest("3f1c9a1e-5b7d-4e0f-9c61-2b8f3d6a7e10", "alpha", "a fox", 1, 64, 64, 4, "tiue",
-                java.time.Instant.parse("2025-06-01T12:00:00.123Z"), true, "https://hooks.example.com/x");
+                java.time.Instant.parse("2025-06-01T12:00:00.123Z"), null, JobRequest.DEFAULT_DECODER, true,
+                "https://hooks.example.com/x");
         assertEquals(job, JobRequest.fromJson(job.toJson()));
         JobRequest plain = new JobRequest(job.id(), "alpha", "a fox", 1, 64, 64, 4, "tiue", job.createdAt());
         assertFalse(plain.toJson().containsKey("previews") || plain.toJson().containsKey("webhook"));

@@ -119,31 +119,19 @@ final class ApiDocument {
         }
     }
 
-    /** The settings decide what a job may ask for; the document says the same. */
+    /**
+     * The settings decide the prompt's length and the server URL; sizes, steps and samplers are each model's, announced
+     * by its workers (GET /v1/models), and the document says so. The model names are the deployment's.
+     */
     private static JsonObject withSettings(JsonObject document, OnewayConfig config) {
         JsonObject fields = document.getJsonObject("components").getJsonObject("schemas")
                 .getJsonObject("JobSubmission").getJsonObject("properties");
-        int multiple = config.getInt(Setting.SIZE_MULTIPLE);
         fields.getJsonObject("prompt").put("maxLength", config.getInt(Setting.MAX_PROMPT_CHARS));
-        for (String side : List.of("width", "height")) {
-            fields.getJsonObject(side)
-                    .put("multipleOf", multiple)
-                    .put("minimum", multiple)
-                    .put("maximum", config.getInt(Setting.MAX_SIDE));
-        }
-        fields.getJsonObject("width").put("default", config.getInt(Setting.DEFAULT_WIDTH));
-        fields.getJsonObject("height").put("default", config.getInt(Setting.DEFAULT_HEIGHT));
-        fields.getJsonObject("steps")
-                .put("maximum", config.getInt(Setting.MAX_STEPS))
-                .put("default", config.getInt(Setting.DEFAULT_STEPS));
-        fields.getJsonObject("sampler").put("default", config.get(Setting.DEFAULT_SAMPLER));
-        // The example job asks for the default size and steps, so it stays within the limits above.
+        JsonArray names = new JsonArray(new java.util.ArrayList<Object>(config.models().keySet()));
+        fields.getJsonObject("model").put("enum", names.copy().add(null)).put("default", config.defaultModel());
         document.getJsonObject("paths").getJsonObject("/v1/jobs").getJsonObject("post").getJsonObject("requestBody")
                 .getJsonObject("content").getJsonObject("application/json").getJsonObject("example")
-                .put("width", config.getInt(Setting.DEFAULT_WIDTH))
-                .put("height", config.getInt(Setting.DEFAULT_HEIGHT))
-                .put("steps", config.getInt(Setting.DEFAULT_STEPS))
-                .put("sampler", config.get(Setting.DEFAULT_SAMPLER));
+                .put("model", config.defaultModel());
         // Generated clients start from this URL. With ONEWAY_HTTP_PORT=0 (tests) the port is chosen later, and the
         // document keeps its own default (Vert.x's contract reader wants an absolute URL).
         int port = config.getInt(Setting.HTTP_PORT);

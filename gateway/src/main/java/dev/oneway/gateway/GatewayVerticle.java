@@ -27,7 +27,8 @@ public final class GatewayVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
 
     /** What every HTTP verticle of one gateway uses; each part is safe to use from several event loops. */
-    record Shared(OnewayConfig config, ApiDocument api, ApiKeys apiKeys, SubmissionRules rules, JobView view,
+    record Shared(OnewayConfig config, ApiDocument api, ApiKeys apiKeys, SubmissionRules rules, ModelCatalog models,
+                  JobView view,
                   JobViewVerticle viewReader, JobSubmitter submitter, ImageLinks links, TenantRateLimiter rateLimiter,
                   GatewayMetrics metrics, Admin admin) { }
 
@@ -39,6 +40,7 @@ public final class GatewayVerticle extends VerticleBase {
     private static final AtomicInteger ANY_FREE_PORT = new AtomicInteger();
     private final List<HttpApiVerticle> servers = new CopyOnWriteArrayList<>();
     private Admin admin;
+    private ModelCatalog models;
     private JobSubmitter submitter;
 
     public GatewayVerticle(OnewayConfig config) {
@@ -64,14 +66,15 @@ public final class GatewayVerticle extends VerticleBase {
         // Configuration mistakes surface here, before any Kafka client exists that would need closing.
         int instances = config.httpInstances();
         ApiKeys apiKeys = new ApiKeys(config.apiKeys());
-        SubmissionRules rules = new SubmissionRules(config, api);
+        SubmissionRules rules = new SubmissionRules(api);
         ImageLinks links = new ImageLinks(vertx, config);
         TenantRateLimiter rateLimiter = TenantRateLimiter.fromConfig(config);
         admin = KafkaClients.admin(config, "oneway-gateway-admin-" + instanceId);
         submitter = new JobSubmitter(vertx, config, "oneway-gateway-" + instanceId);
+        models = new ModelCatalog(config, "oneway-gateway-models-" + instanceId);
         JobView view = new JobView();
         JobViewVerticle viewReader = new JobViewVerticle(config, view, "oneway-gateway-view-" + instanceId);
-        Shared shared = new Shared(config, api, apiKeys, rules, view, viewReader, submitter, links, rateLimiter,
+        Shared shared = new Shared(config, api, apiKeys, rules, models, view, viewReader, submitter, links, rateLimiter,
                 new GatewayMetrics(), admin);
         // Vert.x's own way to use every event loop: instances of one verticle listening on one port; the first binds
         // it and each new connection goes to one of them in turn. ONEWAY_HTTP_PORT=0 becomes a negative port, which
@@ -86,8 +89,10 @@ public final class GatewayVerticle extends VerticleBase {
                 }, new DeploymentOptions().setInstances(instances)))
                 .compose(id -> {
                     actualPort = servers.get(0).actualPort();
-                    log.info("gateway listening on port {} on {} event loops; replaying job events", actualPort, instances);
-                    return vertx.deployVerticle(viewReader);
+                    log.info("gateway listening on port {} on {} event loops; replaying job events and model announcements",
+                            actualPort, instances);
+                    return Future.fromCompletionStage(models.start(), context)
+                            .compose(v -> vertx.deployVerticle(viewReader));
                 })
                 .onSuccess(id -> log.info("gateway ready on port {}", actualPort))
                 .recover(err -> closeClients().transform(ar -> Future.failedFuture(err)));
@@ -109,6 +114,10 @@ public final class GatewayVerticle extends VerticleBase {
             admin.close(Duration.ofSeconds(5));
             return null;
         });
-        return Future.join(producerClosed, adminClosed).mapEmpty();
+        Future<Void> modelsClosed = models == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+            models.close();
+            return null;
+        });
+        return Future.join(producerClosed, adminClosed, modelsClosed).mapEmpty();
     }
 }

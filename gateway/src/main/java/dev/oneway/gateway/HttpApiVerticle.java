@@ -107,6 +107,7 @@ final class HttpApiVerticle extends VerticleBase {
         router.route("/v1/*").handler(this::requireCaughtUp);
         router.get("/v1/events").handler(this::openEvents);
         router.route("/v1/jobs*").handler(shared.apiKeys()::requireKey);
+        router.get("/v1/models").handler(shared.apiKeys()::requireKey).handler(jobs::listModels);
         // A route of its own, because Vert.x Web wants the body handler first on a route, and the
         // content type is checked before any body is read.
         router.post("/v1/jobs").handler(jobs::requireJson);

@@ -4,6 +4,7 @@ import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.JobStatus;
+import dev.oneway.common.ModelAnnouncement;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Webhooks;
@@ -43,6 +44,7 @@ final class JobRoutes {
     private final ImageLinks links;
     private final GatewayMetrics metrics;
     private final SubmissionRules rules;
+    private final ModelCatalog models;
     private final TenantRateLimiter rateLimiter;
     private final int maxUnfinishedPerTenant;
     private final long ackTimeoutMs;
@@ -57,6 +59,7 @@ final class JobRoutes {
     JobRoutes(GatewayVerticle.Shared shared) {
         OnewayConfig config = shared.config();
         this.rules = shared.rules();
+        this.models = shared.models();
         this.view = shared.view();
         this.viewReader = shared.viewReader();
         this.submitter = shared.submitter();
@@ -82,9 +85,12 @@ final class JobRoutes {
         String tenant = ctx.get(ApiKeys.TENANT);
         JobSpec spec = rules.parse(ctx.body().buffer());
         String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
-        Future<Accepted> accepted = checkWebhookAddresses(ctx, spec.webhook()).compose(checked -> idempotencyKey == null
-                ? accept(tenant, spec, JobIds.random()).map(job -> new Accepted(job, false))
-                : acceptOnce(ctx, tenant, spec, idempotencyKey));
+        String modelName = spec.model() != null ? spec.model() : models.defaultModel();
+        Future<Accepted> accepted = checkWebhookAddresses(ctx, spec.webhook())
+                .compose(checked -> models.limitsFor(modelName, ctx.vertx().getOrCreateContext()))
+                .compose(model -> idempotencyKey == null
+                        ? accept(tenant, spec, model, JobIds.random()).map(job -> new Accepted(job, false))
+                        : acceptOnce(ctx, tenant, spec, model, idempotencyKey));
         accepted.compose(a -> render(a.job()).onSuccess(body -> {
             ctx.response().putHeader("Location", "/v1/jobs/" + a.job().id());
             if (a.replayed()) {
@@ -115,6 +121,12 @@ final class JobRoutes {
     void webhookSecret(RoutingContext ctx) {
         String tenant = ctx.get(ApiKeys.TENANT);
         Responses.json(ctx, 200, new JsonObject().put("secret", webhookSecrets.get(tenant)));
+    }
+
+    /** GET /v1/models: the models jobs may name, with the limits and defaults their workers announce. */
+    void listModels(RoutingContext ctx) {
+        models.describe(ctx.vertx().getOrCreateContext())
+                .onSuccess(body -> Responses.json(ctx, 200, body)).onFailure(ctx::fail);
     }
 
     void get(RoutingContext ctx) {
@@ -188,7 +200,8 @@ final class JobRoutes {
      * record is there, and writes the record itself from the first claim only if its author never did (it crashed
      * between claim and record). A claim alone is not a job: it holds no slot and is never run.
      */
-    private Future<Accepted> acceptOnce(RoutingContext ctx, String tenant, JobSpec spec, String idempotencyKey) {
+    private Future<Accepted> acceptOnce(RoutingContext ctx, String tenant, JobSpec spec, ModelAnnouncement model,
+                                        String idempotencyKey) {
         rules.checkIdempotencyKey(idempotencyKey);
         String id = JobIds.idempotent(tenant, idempotencyKey);
         Optional<JobState> known = view.find(id, tenant);
@@ -199,7 +212,7 @@ final class JobRoutes {
         if (pending != null) {
             return pending.accepted().map(job -> replay(job, spec));
         }
-        JobRequest claim = admit(tenant, spec, id);
+        JobRequest claim = admit(tenant, spec, model, id);
         Promise<JobState> decided = Promise.promise();
         inFlight.put(id, new Submission(tenant, decided.future()));
         view.submitting(tenant, 1);
@@ -254,8 +267,8 @@ final class JobRoutes {
     }
 
     /** A job without an Idempotency-Key: a random id, one write. */
-    private Future<JobState> accept(String tenant, JobSpec spec, String id) {
-        JobRequest job = admit(tenant, spec, id);
+    private Future<JobState> accept(String tenant, JobSpec spec, ModelAnnouncement model, String id) {
+        JobRequest job = admit(tenant, spec, model, id);
         Future<JobState> accepted = write(job);
         inFlight.put(id, new Submission(tenant, accepted));
         view.submitting(tenant, 1);
@@ -266,8 +279,9 @@ final class JobRoutes {
         return accepted;
     }
 
-    /** The tenant's rate and quota, then the job with every default resolved. */
-    private JobRequest admit(String tenant, JobSpec spec, String id) {
+    /** The job with every default of its model resolved and checked against its limits, then the tenant's rate and quota. */
+    private JobRequest admit(String tenant, JobSpec spec, ModelAnnouncement model, String id) {
+        JobRequest job = rules.resolve(spec, model, id, tenant, Instant.now());
         long retryAfter = rateLimiter.acquire(tenant);
         if (retryAfter > 0) {
             throw ApiError.tooManyRequests("rate_limited", "too many submissions; retry in " + retryAfter + " s",
@@ -277,7 +291,7 @@ final class JobRoutes {
             throw ApiError.tooManyRequests("too_many_unfinished_jobs", "at most " + maxUnfinishedPerTenant
                     + " queued or running jobs per tenant; wait for some to finish", 5);
         }
-        return rules.resolve(spec, id, tenant, Instant.now());
+        return job;
     }
 
     /** Writes the job record; the job is accepted exactly when Kafka acknowledges it. */
@@ -287,8 +301,8 @@ final class JobRoutes {
             metrics.accepted(job.tenant());
             if (log.isDebugEnabled()) { // not INFO: one line per accepted job cost a fair share of a submission
                 try (JobLogContext ignored = JobLogContext.of(job)) {
-                    log.debug("job accepted: {}x{}, {} steps, sampler {}, seed {}", job.width(), job.height(), job.steps(),
-                            job.sampler(), job.seed());
+                    log.debug("job accepted: model {}, {}x{}, {} steps, sampler {}, seed {}", job.model(), job.width(),
+                            job.height(), job.steps(), job.sampler(), job.seed());
                 }
             }
             // The answer describes the job as accepted (queued), whatever a fast worker has done since.

@@ -9,8 +9,8 @@ import java.util.function.Function;
  * A validated POST /v1/jobs body: what the client asked for; null where it left the choice to the defaults.
  * A new field is a component here, its line in {@link #from}, and its schema in openapi.yaml (which validates it).
  */
-record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer steps, String sampler, String decoder,
-               Boolean previews, String webhook) {
+record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer steps, String sampler, String model,
+               String decoder, Boolean previews, String webhook) {
 
     /** The typed request from a body that passed the JobSubmission checks (so every value has its schema's type). */
     static JobSpec from(JsonObject body) {
@@ -21,6 +21,7 @@ record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer 
                 integer(body, "height", Number::intValue),
                 integer(body, "steps", Number::intValue),
                 body.getString("sampler"),
+                body.getString("model"),
                 body.getString("decoder"),
                 body.getBoolean("previews"),
                 body.getString("webhook"));
@@ -40,6 +41,7 @@ record JobSpec(String prompt, Long seed, Integer width, Integer height, Integer 
                 && (height == null || height == job.height())
                 && (steps == null || steps == job.steps())
                 && (sampler == null || Objects.equals(sampler, job.sampler()))
+                && (model == null || Objects.equals(model, job.model()))
                 && (decoder == null || Objects.equals(decoder, job.decoder()))
                 && (previews == null || previews == job.previews())
                 && Objects.equals(webhook, job.webhook());

@@ -5,6 +5,7 @@ import dev.oneway.common.JobLogContext;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -20,26 +21,27 @@ final class JobSubmitter {
     private static final Logger log = LoggerFactory.getLogger(JobSubmitter.class);
 
     private final KafkaProducer<String, String> producer;
-    private final String jobsTopic;
+    private final OnewayConfig config;
     private final String eventsTopic;
     private final long deadlineMs;
 
     JobSubmitter(Vertx vertx, OnewayConfig config, String clientId) {
         this.producer = KafkaProducer.create(vertx, KafkaClients.producer(config, clientId));
         this.producer.exceptionHandler(err -> log.debug("Kafka send failed", err));
-        this.jobsTopic = config.get(Setting.JOBS_TOPIC);
+        this.config = config;
         this.eventsTopic = config.get(Setting.EVENTS_TOPIC);
         this.deadlineMs = config.getInt(Setting.KAFKA_ACK_TIMEOUT_MS);
     }
 
     /**
-     * The job's one write: its record on the jobs topic. Acknowledged (acks=all) means accepted, and everything
+     * The job's one write: its record on its model's jobs topic. Acknowledged (acks=all) means accepted, and everything
      * else (the queued state, the WebSocket frame, a worker picking it up) is derived from that record. There is no
      * second write that could be half done and nothing to withdraw. When Kafka does not acknowledge in time the
      * client hears 503; the record may still land, so a client that must know retries with its Idempotency-Key.
      */
     Future<Void> submit(JobRequest job) {
-        return send(jobsTopic, job.id(), job.toJson()).recover(err -> {
+        String model = job.model() != null ? job.model() : config.defaultModel();
+        return send(Topics.jobs(config, model), job.id(), job.toJson()).recover(err -> {
             try (JobLogContext ignored = JobLogContext.of(job)) {
                 return Future.failedFuture(kafkaUnavailable(err, "the job may not have been accepted"));
             }

@@ -7,9 +7,11 @@ import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.LogFollower;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the jobs topic and the events topic from the beginning and folds both into the {@link JobView}, so any
+ * Reads every model's jobs topic and the events topic from the beginning and folds both into the {@link JobView}, so any
  * gateway answers for any job and a restarted one loses nothing. A job exists once its record is on the jobs
  * topic (that one write is its acceptance); the rest of its life comes from the events topic. Each change then goes
  * to every listener (the WebSocket hub of each HTTP event loop), on the listener's own context and in log order:
@@ -42,7 +44,7 @@ final class JobViewVerticle extends VerticleBase {
     /** Each HTTP event loop's hub, by its context: the same event object goes to each, in log order. */
     private final Map<Context, Consumer<JobEvent>> listeners = new ConcurrentHashMap<>();
     private LogFollower follower;
-    private String jobsTopic;
+    private List<String> jobsTopics;
 
     JobViewVerticle(OnewayConfig config, JobView view, String clientId) {
         this.config = config;
@@ -61,11 +63,13 @@ final class JobViewVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        jobsTopic = config.get(Setting.JOBS_TOPIC);
+        // Every model's jobs topic: a job accepted by any gateway, for any model, is in this view after a read barrier.
+        jobsTopics = Topics.jobs(config);
         String eventsTopic = config.get(Setting.EVENTS_TOPIC);
-        follower = new LogFollower(KafkaSettings.eventsReader(config, clientId), List.of(jobsTopic, eventsTopic),
-                clientId, this::fold);
-        log.info("replaying jobs and job events from {} and {}", jobsTopic, eventsTopic);
+        List<String> topics = new ArrayList<>(jobsTopics);
+        topics.add(eventsTopic);
+        follower = new LogFollower(KafkaSettings.eventsReader(config, clientId), topics, clientId, this::fold);
+        log.info("replaying jobs and job events from {} and {}", jobsTopics, eventsTopic);
         return Future.fromCompletionStage(follower.start().thenRun(() -> {
             view.markCaughtUp();
             log.info("job view caught up: {} jobs", view.size());
@@ -101,7 +105,7 @@ final class JobViewVerticle extends VerticleBase {
     private void fold(ConsumerRecord<String, String> record) {
         JsonObject json = new JsonObject(record.value());
         JobEvent changed;
-        if (record.topic().equals(jobsTopic)) {
+        if (jobsTopics.contains(record.topic())) {
             JobState created = view.applyRecord(JobRequest.fromJson(json));
             changed = created == null ? null : JobEvent.queued(created.request());
         } else {

@@ -80,8 +80,11 @@ final class PublicJson {
                 .put("height", job.height())
                 .put("steps", job.steps())
                 .put("sampler", job.sampler())
-                .put("decoder", job.decoder())
-                .put("createdAt", Timestamps.format(job.createdAt()));
+                .put("decoder", job.decoder());
+        if (job.model() != null) {
+            json.put("model", job.model());
+        }
+        json.put("createdAt", Timestamps.format(job.createdAt()));
         if (job.previews()) {
             json.put("previews", true);
         }

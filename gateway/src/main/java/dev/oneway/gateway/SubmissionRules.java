@@ -1,8 +1,7 @@
 package dev.oneway.gateway;
 
 import dev.oneway.common.JobRequest;
-import dev.oneway.common.OnewayConfig;
-import dev.oneway.common.Setting;
+import dev.oneway.common.ModelAnnouncement;
 import dev.oneway.common.Webhooks;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -14,31 +13,16 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What a job may ask for, checked strictly so that a worker never receives a job its model cannot run.
- * The rules are the JobSubmission schema of the gateway's OpenAPI document ({@link ApiDocument}), whose
- * limits come from configuration because the gateway has no model (the standalone sets them from the
- * model it loads).
+ * The shape of a body is the JobSubmission schema of the gateway's OpenAPI document ({@link ApiDocument}); the
+ * sizes, steps and samplers a job may ask for, and its defaults, are those its model's workers announce
+ * ({@link ModelCatalog}), because the gateway has no model of its own.
  */
 final class SubmissionRules {
 
     private final ApiDocument api;
-    private final int defaultWidth;
-    private final int defaultHeight;
-    private final int defaultSteps;
-    private final String defaultSampler;
 
-    SubmissionRules(OnewayConfig config, ApiDocument api) {
+    SubmissionRules(ApiDocument api) {
         this.api = api;
-        defaultWidth = config.getInt(Setting.DEFAULT_WIDTH);
-        defaultHeight = config.getInt(Setting.DEFAULT_HEIGHT);
-        defaultSteps = config.getInt(Setting.DEFAULT_STEPS);
-        defaultSampler = config.get(Setting.DEFAULT_SAMPLER);
-        JsonObject defaults = new JsonObject().put("prompt", "the defaults").put("width", defaultWidth)
-                .put("height", defaultHeight).put("steps", defaultSteps).put("sampler", defaultSampler);
-        String problem = api.problemWithJobSubmission(defaults);
-        if (problem != null) {
-            throw new IllegalArgumentException("inconsistent model settings: default " + problem
-                    + " (ONEWAY_DEFAULT_*, ONEWAY_SIZE_MULTIPLE, ONEWAY_MAX_SIDE, ONEWAY_MAX_STEPS)");
-        }
     }
 
     /**
@@ -76,17 +60,29 @@ final class SubmissionRules {
         }
     }
 
-    /** The job as it goes on the topic: every field resolved, so a worker never guesses. */
-    JobRequest resolve(JobSpec spec, String id, String tenant, Instant now) {
-        return new JobRequest(id, tenant, spec.prompt(),
+    /**
+     * The job as it goes on its model's topic: every field resolved from the model's announced defaults, so a worker
+     * never guesses; a 400 naming the field when the job does not fit the model's announced limits.
+     */
+    JobRequest resolve(JobSpec spec, ModelAnnouncement model, String id, String tenant, Instant now) {
+        JobRequest job = new JobRequest(id, tenant, spec.prompt(),
                 spec.seed() != null ? spec.seed() : ThreadLocalRandom.current().nextLong(1L << 32),
-                spec.width() != null ? spec.width() : defaultWidth,
-                spec.height() != null ? spec.height() : defaultHeight,
-                spec.steps() != null ? spec.steps() : defaultSteps,
-                spec.sampler() != null ? spec.sampler() : defaultSampler,
-                now.truncatedTo(ChronoUnit.MILLIS),
+                spec.width() != null ? spec.width() : model.width(),
+                spec.height() != null ? spec.height() : model.height(),
+                spec.steps() != null ? spec.steps() : model.defaultSteps(),
+                spec.sampler() != null ? spec.sampler() : model.defaultSampler(),
+                now.truncatedTo(ChronoUnit.MILLIS), model.model(),
                 spec.decoder() != null ? spec.decoder() : JobRequest.DEFAULT_DECODER,
                 Boolean.TRUE.equals(spec.previews()),
                 spec.webhook());
+        String problem = model.problemWith(job.width(), job.height(), job.steps(), job.sampler());
+        if (problem == null && !model.decoders().contains(job.decoder())) {
+            problem = "decoder must be one of " + String.join(", ", model.decoders()) + ", got '" + job.decoder()
+                    + "' (model " + model.model() + ")";
+        }
+        if (problem != null) {
+            throw ApiError.invalid(problem);
+        }
+        return job;
     }
 }

@@ -83,33 +83,29 @@ class ApiDocumentTest {
     }
 
     @Test
-    void theLimitsInTheDocumentAreTheGatewaysSettingsAndAreEnforced() {
-        try (TestGateway small = new TestGateway(Map.of(Setting.SIZE_MULTIPLE, 32, Setting.MAX_SIDE, 256,
-                Setting.DEFAULT_WIDTH, 128, Setting.DEFAULT_HEIGHT, 96, Setting.MAX_STEPS, 8,
-                Setting.MAX_PROMPT_CHARS, 100))) {
+    void theDocumentStatesTheGatewaysSettingsAndModelsAndTheAnnouncedLimitsAreEnforced() {
+        try (TestGateway small = new TestGateway(Map.of(Setting.MAX_PROMPT_CHARS, 100),
+                new dev.oneway.common.ModelAnnouncement("small", "w1", "sd15", 128, 96, 32, 256, 4, 8,
+                        java.util.List.of("tiue", "looped"), "tiue", java.util.List.of("vae"), java.time.Instant.now(),
+                        java.time.Instant.now().plusSeconds(60)))) {
             JsonObject fields = served(small).getJsonObject("components").getJsonObject("schemas")
                     .getJsonObject("JobSubmission").getJsonObject("properties");
-            assertEquals(32, fields.getJsonObject("width").getInteger("multipleOf"));
-            assertEquals(32, fields.getJsonObject("height").getInteger("minimum"));
-            assertEquals(256, fields.getJsonObject("height").getInteger("maximum"));
-            assertEquals(128, fields.getJsonObject("width").getInteger("default"));
-            assertEquals(96, fields.getJsonObject("height").getInteger("default"));
-            assertEquals(8, fields.getJsonObject("steps").getInteger("maximum"));
             assertEquals(100, fields.getJsonObject("prompt").getInteger("maxLength"));
+            assertEquals("small", fields.getJsonObject("model").getString("default"));
+            assertTrue(fields.getJsonObject("model").getJsonArray("enum").contains("small"));
 
             TestGateway.Response tooWide = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 288));
             assertEquals(400, tooWide.status(), tooWide.body());
-            assertEquals("width must be a multiple of 32 from 32 to 256, got 288", tooWide.errorMessage());
+            assertEquals("width must be a multiple of 32 from 32 to 256, got 288 (model small)", tooWide.errorMessage());
             TestGateway.Response tooLong = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "x".repeat(101)));
             assertEquals("prompt must be at most 100 characters, got 101", tooLong.errorMessage());
             TestGateway.Response tooManySteps = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("steps", 9));
-            assertEquals("steps must be from 1 to 8, got 9", tooManySteps.errorMessage());
+            assertEquals("steps must be from 1 to 8, got 9 (model small)", tooManySteps.errorMessage());
 
-            JsonObject example = exampleJob(small);
-            assertEquals(128, example.getInteger("width"));
-            assertEquals(96, example.getInteger("height"));
-            TestGateway.Response exampleAnswer = small.postJob(ALPHA_KEY, example);
+            TestGateway.Response exampleAnswer = small.postJob(ALPHA_KEY, exampleJob(small));
             assertEquals(202, exampleAnswer.status(), "the document's example is within its limits: " + exampleAnswer.body());
+            assertEquals(128, exampleAnswer.json().getInteger("width"), "the model's announced default");
+            assertEquals(96, exampleAnswer.json().getInteger("height"));
 
             TestGateway.Response accepted = small.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 96));
             assertEquals(202, accepted.status(), accepted.body());
@@ -135,14 +131,13 @@ class ApiDocumentTest {
     void redoclyLintFailsADocumentWhoseExampleBreaksItsLimits(@TempDir Path dir) throws Exception {
         assumeTrue(RedoclyLint.npxAvailable(), "npx (npm) is not installed; .ci/run installs it");
         JsonObject document = served(gateway);
-        int multiple = gateway.config.getInt(Setting.SIZE_MULTIPLE);
         document.getJsonObject("paths").getJsonObject("/v1/jobs").getJsonObject("post").getJsonObject("requestBody")
                 .getJsonObject("content").getJsonObject("application/json").getJsonObject("example")
-                .put("width", multiple + 1);
+                .put("seed", -1);
 
         RedoclyLint.Result lint = RedoclyLint.lint(Map.of("openapi.yaml", document.encodePrettily()), dir);
 
-        assertFalse(lint.passed(), "an example off the size multiple is an error:\n" + lint.output());
+        assertFalse(lint.passed(), "an example below the seed's minimum is an error:\n" + lint.output());
         assertTrue(lint.output().contains("no-invalid-media-type-examples"), lint.output());
     }
 

@@ -54,7 +54,7 @@ class JobSubmissionTest {
         assertTrue(!job.containsKey("tenant"), "tenants are internal");
 
         List<ConsumerRecord<String, String>> jobs =
-                gateway.readTopic(Setting.JOBS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(id)));
+                gateway.readTopic(gateway.jobsTopic(), read -> read.stream().anyMatch(r -> r.key().equals(id)));
         JobRequest onTopic = JobRequest.fromJson(new JsonObject(
                 jobs.stream().filter(r -> r.key().equals(id)).findFirst().orElseThrow().value()));
         assertEquals("alpha", onTopic.tenant());
@@ -104,7 +104,7 @@ class JobSubmissionTest {
 
         String marker = gateway.submit(ALPHA_KEY, "submitted after both, to know the topic is read far enough");
         List<ConsumerRecord<String, String>> jobs =
-                gateway.readTopic(Setting.JOBS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(marker)));
+                gateway.readTopic(gateway.jobsTopic(), read -> read.stream().anyMatch(r -> r.key().equals(marker)));
         assertEquals(1, jobs.stream().filter(r -> r.key().equals(id)).count());
     }
 
@@ -128,7 +128,7 @@ class JobSubmissionTest {
         assertEquals("idempotency_key_reused", changed.errorCode());
         String marker = gateway.submit(ALPHA_KEY, "submitted after both, to know the topic is read far enough");
         List<ConsumerRecord<String, String>> jobs =
-                gateway.readTopic(Setting.JOBS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(marker)));
+                gateway.readTopic(gateway.jobsTopic(), read -> read.stream().anyMatch(r -> r.key().equals(marker)));
         assertEquals(1, jobs.stream().filter(r -> r.key().equals(id)).count(), "no second record for the key");
     }
 
@@ -149,7 +149,7 @@ class JobSubmissionTest {
         assertEquals(id, retry.json().getString("id"));
         assertEquals(99, retry.json().getLong("seed"), "the job is the first claim's request");
         List<ConsumerRecord<String, String>> jobs =
-                gateway.readTopic(Setting.JOBS_TOPIC, read -> read.stream().anyMatch(r -> r.key().equals(id)));
+                gateway.readTopic(gateway.jobsTopic(), read -> read.stream().anyMatch(r -> r.key().equals(id)));
         assertEquals(claimed, JobRequest.fromJson(new JsonObject(
                 jobs.stream().filter(r -> r.key().equals(id)).findFirst().orElseThrow().value())));
         assertEquals("queued", gateway.get("/v1/jobs/" + id, ALPHA_KEY).json().getString("status"));

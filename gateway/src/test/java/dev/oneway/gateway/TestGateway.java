@@ -2,8 +2,10 @@ package dev.oneway.gateway;
 
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
+import dev.oneway.common.ModelAnnouncement;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -61,7 +63,29 @@ final class TestGateway implements AutoCloseable {
     private GatewayVerticle gateway;
     private String deploymentId;
 
+    /** An SD1.5-like model: 512x512 by default, multiples of 64 up to 1024, 4 steps by default, at most 50. */
+    static final String SD15 = "sd15";
+    /** A tiny model: 64x64 by default, multiples of 16 up to 128. */
+    static final String TINY = "tiny";
+
+    /** What a worker serving a model with these limits announces, valid for a minute. */
+    static ModelAnnouncement announcement(String model, int nativeSide, int sizeMultiple, int maxSide, int defaultSteps,
+                                          int maxSteps) {
+        Instant now = Instant.now();
+        return new ModelAnnouncement(model, "test-worker-" + model, "sd15", nativeSide, nativeSide, sizeMultiple, maxSide,
+                defaultSteps, maxSteps, List.of("tiue", "looped"), "tiue", List.of("vae"), now, now.plusSeconds(60));
+    }
+
+    /** sd15 (the default) and tiny, each announced by one worker. */
     TestGateway(Map<Setting, Object> overrides) {
+        this(overrides, announcement(SD15, 512, 64, 1024, 4, 50), announcement(TINY, 64, 16, 128, 4, 50));
+    }
+
+    /**
+     * A gateway serving the announced models (ONEWAY_MODELS names them, the first is the default, unless the overrides
+     * say otherwise); each is announced on the models topic once the gateway has created it, as a worker would.
+     */
+    TestGateway(Map<Setting, Object> overrides, ModelAnnouncement... announcements) {
         String topicPrefix = "t" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> env = new HashMap<>();
         env.put(Setting.HTTP_PORT.envName(), "0");
@@ -69,6 +93,8 @@ final class TestGateway implements AutoCloseable {
         env.put(Setting.KAFKA_BOOTSTRAP.envName(), infra.kafka.bootstrapServers());
         env.put(Setting.JOBS_TOPIC.envName(), topicPrefix + ".jobs");
         env.put(Setting.EVENTS_TOPIC.envName(), topicPrefix + ".events");
+        env.put(Setting.MODELS_TOPIC.envName(), topicPrefix + ".models");
+        env.put(Setting.MODELS.envName(), String.join(",", java.util.Arrays.stream(announcements).map(ModelAnnouncement::model).toList()));
         env.put(Setting.JOBS_PARTITIONS.envName(), "3");
         env.put(Setting.S3_ENDPOINT.envName(), infra.s3.endpoint());
         env.put(Setting.S3_ACCESS_KEY.envName(), SharedInfrastructure.S3_ACCESS_KEY);
@@ -80,11 +106,37 @@ final class TestGateway implements AutoCloseable {
         http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("localhost"));
         webSockets = vertx.createWebSocketClient();
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka.bootstrapServers());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(Setting.KAFKA_BOOTSTRAP)); // the gateway's broker
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         worker = new KafkaProducer<>(props);
         deploy();
+        for (ModelAnnouncement a : announcements) {
+            announce(a);
+        }
+    }
+
+    /** What a worker does when it starts, and again every announce interval. */
+    void announce(ModelAnnouncement a) {
+        try {
+            worker.send(new ProducerRecord<>(config.get(Setting.MODELS_TOPIC), a.key(), a.toJson().encode())).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A raw record on the models topic (null: a tombstone). */
+    void sendModelRecord(String key, String value) {
+        try {
+            worker.send(new ProducerRecord<>(config.get(Setting.MODELS_TOPIC), key, value)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The jobs topic of the default model. */
+    String jobsTopic() {
+        return Topics.jobs(config, config.defaultModel());
     }
 
     TestGateway() {
@@ -226,7 +278,8 @@ final class TestGateway implements AutoCloseable {
     /** Writes a job record as another gateway would (or a second one, as a racing gateway would). */
     void publishJob(JobRequest job) {
         try {
-            worker.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), job.id(), job.toJson().encode())).get();
+            String model = job.model() != null ? job.model() : config.defaultModel();
+            worker.send(new ProducerRecord<>(Topics.jobs(config, model), job.id(), job.toJson().encode())).get();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -249,19 +302,23 @@ final class TestGateway implements AutoCloseable {
 
     /** Reads a topic from the beginning until {@code done} holds for what was read, or fails after 20 s. */
     List<ConsumerRecord<String, String>> readTopic(Setting topic, Predicate<List<ConsumerRecord<String, String>>> done) {
+        return readTopic(config.get(topic), done);
+    }
+
+    List<ConsumerRecord<String, String>> readTopic(String topic, Predicate<List<ConsumerRecord<String, String>>> done) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(Setting.KAFKA_BOOTSTRAP));
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         List<ConsumerRecord<String, String>> read = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
-            consumer.subscribe(List.of(config.get(topic)));
+            consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (!done.test(read)) {
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("topic " + config.get(topic) + " did not reach the expected state; read " + read.size());
+                    throw new AssertionError("topic " + topic + " did not reach the expected state; read " + read.size());
                 }
                 consumer.poll(Duration.ofMillis(200)).forEach(read::add);
             }

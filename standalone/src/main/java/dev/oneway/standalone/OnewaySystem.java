@@ -8,10 +8,10 @@ import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
 import dev.oneway.engine.ModelDefaults;
-import dev.oneway.engine.TiueEngine;
 import dev.oneway.gateway.GatewayVerticle;
 import dev.oneway.worker.EngineLoader;
 import dev.oneway.worker.ImageEngine;
+import dev.oneway.worker.ServedModel;
 import dev.oneway.worker.WorkerHttpServer;
 import dev.oneway.worker.WorkerMetrics;
 import dev.oneway.worker.Workers;
@@ -49,20 +49,21 @@ public final class OnewaySystem implements AutoCloseable {
     private final OnewayConfig config;
     private final EmbeddedKafka kafka;
     private final EmbeddedS3 s3;
-    private final ImageEngine engine;
-    private final ImageEngine.Guarded engineResources;
+    /** The models served, in ONEWAY_MODELS order (the default first unless ONEWAY_DEFAULT_MODEL says otherwise). */
+    private final List<ServedModel> models;
+    private final List<ImageEngine.Guarded> engineResources;
     private final Vertx vertx;
     private final WorkerMetrics workerMetrics = new WorkerMetrics();
     private final WorkerHttpServer workerHttp;
     private String gatewayDeployment;
     private String workerDeployment;
 
-    private OnewaySystem(OnewayConfig config, EmbeddedKafka kafka, EmbeddedS3 s3, ImageEngine engine,
-                         ImageEngine.Guarded engineResources, Vertx vertx) {
+    private OnewaySystem(OnewayConfig config, EmbeddedKafka kafka, EmbeddedS3 s3, List<ServedModel> models,
+                         List<ImageEngine.Guarded> engineResources, Vertx vertx) {
         this.config = config;
         this.kafka = kafka;
         this.s3 = s3;
-        this.engine = engine;
+        this.models = models;
         this.engineResources = engineResources;
         this.vertx = vertx;
         this.workerHttp = new WorkerHttpServer(config, workerMetrics);
@@ -109,8 +110,19 @@ public final class OnewaySystem implements AutoCloseable {
         return s3;
     }
 
+    /** The defaults and limits of the deployment's default model. */
     public ModelDefaults modelDefaults() {
-        return engine.defaults();
+        return modelDefaults(config.defaultModel());
+    }
+
+    public ModelDefaults modelDefaults(String model) {
+        return models.stream().filter(m -> m.name().equals(model)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no model " + model)).engine().defaults();
+    }
+
+    /** The models the workers serve, in configuration order. */
+    public List<ServedModel> models() {
+        return models;
     }
 
     public Vertx vertx() {
@@ -144,7 +156,7 @@ public final class OnewaySystem implements AutoCloseable {
 
     public synchronized void startWorkers(int instances) {
         if (workerDeployment == null) {
-            workerDeployment = await(Workers.deploy(vertx, config, engine, instances, workerMetrics), "start the workers");
+            workerDeployment = await(Workers.deploy(vertx, config, models, instances, workerMetrics), "start the workers");
         }
     }
 
@@ -178,12 +190,14 @@ public final class OnewaySystem implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("Vert.x did not close cleanly: {}", e.toString());
         }
-        try {
-            if (!engineResources.closeWhenIdle(Shutdown.CLOSE_MARGIN_MS)) {
-                LOG.warn("A handed-back batch is still inside the engine; leaving it open as the process ends");
+        for (ImageEngine.Guarded engine : engineResources) {
+            try {
+                if (!engine.closeWhenIdle(Shutdown.CLOSE_MARGIN_MS)) {
+                    LOG.warn("A handed-back batch is still inside the engine; leaving it open as the process ends");
+                }
+            } catch (Exception e) {
+                LOG.warn("Engine did not close cleanly: {}", e.toString());
             }
-        } catch (Exception e) {
-            LOG.warn("Engine did not close cleanly: {}", e.toString());
         }
         if (s3 != null) {
             s3.close();
@@ -225,7 +239,7 @@ public final class OnewaySystem implements AutoCloseable {
 
         private Builder() { }
 
-        /** Wraps the loaded engine, e.g. to make chosen jobs fail in fault tests. */
+        /** Wraps each loaded engine, e.g. to make chosen jobs fail in fault tests. */
         public Builder wrapEngine(UnaryOperator<ImageEngine> wrapper) {
             this.engineWrapper = wrapper;
             return this;
@@ -306,7 +320,7 @@ public final class OnewaySystem implements AutoCloseable {
             }
             EmbeddedKafka kafka = null;
             EmbeddedS3 s3 = null;
-            TiueEngine tiue = null;
+            List<EngineLoader.LoadedModel> loaded = List.of();
             Vertx vertx = null;
             try {
                 if (embeddedKafka) {
@@ -323,12 +337,15 @@ public final class OnewaySystem implements AutoCloseable {
                         kafka.createTopic(topic, config.getInt(Setting.JOBS_PARTITIONS), Topics.configs(config, topic));
                     }
                 }
-                tiue = loadEngine(config);
-                ImageEngine.Guarded guarded = ImageEngine.of(tiue);
-                ImageEngine engine = engineWrapper.apply(guarded);
-                config = withModelLimits(config, engine.defaults());
+                // Without its log line about the tiny models: a person running the standalone reads that warning once,
+                // in the banner (Standalone), not also inside a JSON log line.
+                sayLoading();
+                loaded = EngineLoader.loadAll(config, false);
+                List<ServedModel> served = loaded.stream()
+                        .map(m -> new ServedModel(m.name(), m.dir(), engineWrapper.apply(m.engine()))).toList();
                 vertx = Vertx.vertx();
-                OnewaySystem system = new OnewaySystem(config, kafka, s3, engine, guarded, vertx);
+                OnewaySystem system = new OnewaySystem(config, kafka, s3, served,
+                        loaded.stream().map(EngineLoader.LoadedModel::engine).toList(), vertx);
                 system.startWorkerHttp();
                 // The gateway first: against an external Kafka it creates missing topics, which the workers need.
                 if (startGateway) {
@@ -342,9 +359,7 @@ public final class OnewaySystem implements AutoCloseable {
                 if (vertx != null) {
                     vertx.close();
                 }
-                if (tiue != null) {
-                    tiue.close();
-                }
+                loaded.forEach(m -> m.engine().closeNow());
                 if (s3 != null) {
                     s3.close();
                 }
@@ -356,42 +371,15 @@ public final class OnewaySystem implements AutoCloseable {
         }
 
         /**
-         * The model EngineLoader would load, without its log line about the tiny model: a person running the
-         * standalone reads that warning once, in the banner (Standalone), not also inside a JSON log line.
+         * On a first run DJL unpacks libtorch (about 430 MB) out of its jar before anything else can happen: say so,
+         * so that the pause between "S3 server ready" and "Loaded model" does not look like a hang.
          */
-        private static TiueEngine loadEngine(OnewayConfig config) {
-            // On a first run DJL unpacks libtorch (about 430 MB) out of its jar before anything else can happen:
-            // say so, so that the pause between "S3 server ready" and "Loaded model" does not look like a hang.
+        private static void sayLoading() {
             Path torchCache = Utils.getEngineCacheDir("pytorch");
             LOG.info(Files.isDirectory(torchCache)
-                    ? "Loading the PyTorch engine and the model"
-                    : "Loading the PyTorch engine and the model (first run: unpacking libtorch, about 430 MB, into "
+                    ? "Loading the PyTorch engine and the models"
+                    : "Loading the PyTorch engine and the models (first run: unpacking libtorch, about 430 MB, into "
                             + torchCache + ")");
-            Path dir = EngineLoader.modelDir(config);
-            TiueEngine engine = TiueEngine.load(dir, EngineLoader.options(config));
-            LOG.info("Loaded model {} from {}", engine.defaults().modelName(), dir);
-            return engine;
-        }
-
-        /**
-         * The gateway validates and fills in jobs from settings (it runs without a model in production). Here the
-         * model is at hand, so its own defaults and limits apply wherever the settings do not name them.
-         */
-        private OnewayConfig withModelLimits(OnewayConfig config, ModelDefaults model) {
-            Map<Setting, Object> fromModel = Map.of(
-                    Setting.DEFAULT_WIDTH, model.width(),
-                    Setting.DEFAULT_HEIGHT, model.height(),
-                    Setting.DEFAULT_STEPS, model.steps(),
-                    Setting.DEFAULT_SAMPLER, model.sampler().wireName(),
-                    Setting.SIZE_MULTIPLE, model.sizeMultiple(),
-                    Setting.MAX_SIDE, model.maxSide(),
-                    Setting.MAX_STEPS, model.maxSteps());
-            for (Map.Entry<Setting, Object> e : fromModel.entrySet()) {
-                if (!settings.containsKey(e.getKey().envName())) {
-                    config = config.with(e.getKey(), e.getValue());
-                }
-            }
-            return config;
         }
 
         /** Refuses to start, naming the setting, when a chosen port is taken (0 = any free port, never taken). */

@@ -4,7 +4,9 @@ import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Shutdown;
 import dev.oneway.common.Topics;
+import dev.oneway.engine.ModelDefaults;
 import dev.oneway.worker.EngineLoader;
+import dev.oneway.worker.ServedModel;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -54,13 +56,18 @@ public final class Standalone {
                 .append(system.workerBaseUrl()).append("/metrics (worker)\n");
         b.append("  Health:     ").append(system.baseUrl()).append("/health/ready (gateway), ")
                 .append(system.workerBaseUrl()).append("/health/ready (worker)\n");
-        b.append("  Model:      ").append(system.modelDefaults().modelName()).append(" (default ")
-                .append(config.get(Setting.DEFAULT_WIDTH)).append('x').append(config.get(Setting.DEFAULT_HEIGHT)).append(", ")
-                .append(config.get(Setting.DEFAULT_STEPS)).append(" steps, sampler ").append(config.get(Setting.DEFAULT_SAMPLER))
-                .append(")\n");
-        b.append("  Limits:     width and height multiples of ").append(config.get(Setting.SIZE_MULTIPLE)).append(" up to ")
-                .append(config.get(Setting.MAX_SIDE)).append(", 1 to ").append(config.get(Setting.MAX_STEPS)).append(" steps, prompts up to ")
-                .append(config.get(Setting.MAX_PROMPT_CHARS)).append(" characters\n");
+        b.append("  Models:     GET ").append(system.baseUrl()).append("/v1/models; a job names one with \"model\"\n");
+        for (ServedModel model : system.models()) {
+            ModelDefaults d = model.engine().defaults();
+            b.append("    ").append(model.name()).append(model.name().equals(config.defaultModel()) ? " (default)" : "")
+                    .append(": ").append(model.family()).append(", default ").append(d.width()).append('x')
+                    .append(d.height()).append(", ").append(d.steps()).append(" steps, sampler ")
+                    .append(d.sampler().wireName()).append("; width and height multiples of ").append(d.sizeMultiple())
+                    .append(" up to ").append(d.maxSide()).append(", 1 to ").append(d.maxSteps()).append(" steps; decoders ")
+                    .append(String.join(", ", model.decoders())).append("; jobs topic ")
+                    .append(Topics.jobs(config, model.name())).append('\n');
+        }
+        b.append("  Limits:     prompts up to ").append(config.get(Setting.MAX_PROMPT_CHARS)).append(" characters\n");
         b.append("  Data:       ").append(dataDir).append('\n');
         String kafka = system.kafka().bootstrapServers();
         String s3 = system.s3().endpoint();

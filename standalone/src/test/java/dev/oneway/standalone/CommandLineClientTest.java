@@ -14,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -88,6 +89,22 @@ class CommandLineClientTest {
         assertEquals("succeeded", job.getString("status"));
         assertEquals("a red fox", job.getString("prompt"));
         assertEquals(width, job.getInteger("width"));
+    }
+
+    @Test
+    void modelsListsTheModelsAndGenerateRunsTheModelItNames() throws Exception {
+        Run models = oneway(Map.of(), "models", "--key", KEY, "--server", system.baseUrl());
+        assertEquals(0, models.exit(), models.err());
+        JsonObject listed = new JsonObject(models.out());
+        assertEquals(List.of("tiny-sd15", "tiny-sd21"), listed.getJsonArray("models").stream()
+                .map(o -> ((JsonObject) o).getString("name")).toList());
+
+        Path png = workDir.resolve("sd21.png");
+        Run generate = oneway(Map.of(), "generate", "a red fox", "--model", "tiny-sd21", "-o", png.toString(),
+                "--key", KEY, "--server", system.baseUrl());
+        assertEquals(0, generate.exit(), generate.err());
+        assertTrue(generate.out().contains(", model tiny-sd21)"), generate.out());
+        assertNotNull(ImageIO.read(png.toFile()), "a PNG was written");
     }
 
     @Test

@@ -17,6 +17,7 @@ import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Shutdown;
+import dev.oneway.common.Topics;
 import dev.oneway.standalone.DeploymentFiles.Stage;
 import dev.oneway.standalone.DeploymentFiles.Yaml;
 import java.net.URI;
@@ -46,7 +47,9 @@ import org.w3c.dom.NodeList;
 class DeploymentManifestsTest {
 
     static final String GATEWAY_DEPLOYMENT = "oneway-gateway";
-    static final String WORKER_DEPLOYMENT = "oneway-worker";
+    /** The worker pools: one k8s Deployment and one compose service per model. */
+    static final Map<String, String> WORKER_POOLS = Map.of("oneway-worker-sd15", "worker-sd15", "oneway-worker-sd21", "worker-sd21");
+    static final List<String> COMPOSE_ROLES = List.of("gateway", "worker-sd15", "worker-sd21");
 
     static Path root;
     static JsonNode compose;
@@ -78,12 +81,31 @@ class DeploymentManifestsTest {
     @Test
     void everyServiceAndContainerRunsWithValidSettings() {
         // OnewayConfig rejects what the processes would reject at start: a port that is no number, a bad key list.
-        for (String service : List.of("gateway", "worker")) {
+        for (String service : COMPOSE_ROLES) {
             config(composeEnvironment(compose.path("services").path(service)));
             config(composeEnvironment(composeCpu.path("services").path(service)));
         }
         config(k8sEnvironment(GATEWAY_DEPLOYMENT, "gateway"));
-        config(k8sEnvironment(WORKER_DEPLOYMENT, "worker"));
+        WORKER_POOLS.keySet().forEach(pool -> config(k8sEnvironment(pool, "worker")));
+    }
+
+    @Test
+    void eachWorkerPoolServesOneOfTheGatewaysModelsAndTogetherTheyServeThemAll() {
+        Set<String> gatewayModels = config(k8sEnvironment(GATEWAY_DEPLOYMENT, "gateway")).models().keySet();
+        Set<String> k8sServed = new TreeSet<>();
+        WORKER_POOLS.keySet().forEach(pool -> {
+            Set<String> served = config(k8sEnvironment(pool, "worker")).models().keySet();
+            assertEquals(1, served.size(), pool + " serves one model: " + served);
+            k8sServed.addAll(served);
+        });
+        assertEquals(new TreeSet<>(gatewayModels), k8sServed, "k8s: every model the gateway accepts has a pool");
+        assertEquals(2, k8sServed.size(), "two model pools");
+
+        Set<String> composeGatewayModels = config(composeEnvironment(compose.path("services").path("gateway"))).models().keySet();
+        Set<String> composeServed = new TreeSet<>();
+        WORKER_POOLS.values().forEach(service ->
+                composeServed.addAll(config(composeEnvironment(compose.path("services").path(service))).models().keySet()));
+        assertEquals(new TreeSet<>(composeGatewayModels), composeServed, "compose: every model the gateway accepts has a pool");
     }
 
     @Test
@@ -145,8 +167,26 @@ class DeploymentManifestsTest {
 
     @Test
     void theWorkerIsProbedOnItsHttpPortAtItsHealthPaths() {
-        JsonNode worker = container(deployment(WORKER_DEPLOYMENT), "worker");
-        int port = config(k8sEnvironment(WORKER_DEPLOYMENT, "worker")).getInt(Setting.WORKER_HTTP_PORT);
+        WORKER_POOLS.keySet().forEach(DeploymentManifestsTest::workerProbedOnItsHttpPort);
+        for (JsonNode services : List.of(compose.path("services"), composeCpu.path("services"))) {
+            for (String service : WORKER_POOLS.values()) {
+                JsonNode composeWorker = services.path(service);
+                URI health = healthcheckUrl(composeWorker);
+                assertEquals(config(composeEnvironment(composeWorker)).getInt(Setting.WORKER_HTTP_PORT), health.getPort(), "compose worker health check port");
+                assertEquals("/health/ready", health.getPath());
+            }
+        }
+
+        int defaultPort = Integer.parseInt(Setting.WORKER_HTTP_PORT.defaultValue());
+        for (String target : List.of("cpu", "gpu")) {
+            assertEquals(List.of(defaultPort), stage(dockerfile("worker/Dockerfile"), target).exposedPorts(),
+                    "the worker image (" + target + ") exposes the default ONEWAY_WORKER_HTTP_PORT");
+        }
+    }
+
+    private static void workerProbedOnItsHttpPort(String pool) {
+        JsonNode worker = container(deployment(pool), "worker");
+        int port = config(k8sEnvironment(pool, "worker")).getInt(Setting.WORKER_HTTP_PORT);
         Map<String, String> expectedPaths = Map.of(
                 "startupProbe", "/health/live", "livenessProbe", "/health/live", "readinessProbe", "/health/ready");
         assertTrue(worker.has("livenessProbe") && worker.has("readinessProbe"), "the worker needs liveness and readiness probes");
@@ -158,34 +198,26 @@ class DeploymentManifestsTest {
             }
         });
         assertTrue(containerPorts(worker).contains(port), "the worker container must expose ONEWAY_WORKER_HTTP_PORT " + port);
-
-        for (JsonNode services : List.of(compose.path("services"), composeCpu.path("services"))) {
-            JsonNode composeWorker = services.path("worker");
-            URI health = healthcheckUrl(composeWorker);
-            assertEquals(config(composeEnvironment(composeWorker)).getInt(Setting.WORKER_HTTP_PORT), health.getPort(), "compose worker health check port");
-            assertEquals("/health/ready", health.getPath());
-        }
-
-        int defaultPort = Integer.parseInt(Setting.WORKER_HTTP_PORT.defaultValue());
-        for (String target : List.of("cpu", "gpu")) {
-            assertEquals(List.of(defaultPort), stage(dockerfile("worker/Dockerfile"), target).exposedPorts(),
-                    "the worker image (" + target + ") exposes the default ONEWAY_WORKER_HTTP_PORT");
-        }
     }
 
     @Test
     void theWorkerAsksForAGpuAndTheCpuOverrideDropsIt() {
-        JsonNode worker = container(deployment(WORKER_DEPLOYMENT), "worker");
-        assertEquals(1, worker.path("resources").path("limits").path("nvidia.com/gpu").asInt(), "k8s worker GPU limit");
-        assertEquals("gpu", config(k8sEnvironment(WORKER_DEPLOYMENT, "worker")).get(Setting.DEVICE),
-                "a k8s worker must not fall back to the CPU silently");
+        WORKER_POOLS.forEach((pool, service) -> {
+            JsonNode worker = container(deployment(pool), "worker");
+            assertEquals(1, worker.path("resources").path("limits").path("nvidia.com/gpu").asInt(), "k8s worker GPU limit");
+            assertEquals("gpu", config(k8sEnvironment(pool, "worker")).get(Setting.DEVICE),
+                    "a k8s worker must not fall back to the CPU silently");
+            workerGpuInComposeOnly(service);
+        });
+    }
 
-        JsonNode gpuWorker = compose.path("services").path("worker");
+    private static void workerGpuInComposeOnly(String service) {
+        JsonNode gpuWorker = compose.path("services").path(service);
         assertTrue(requestsGpu(gpuWorker), "compose worker must reserve an NVIDIA GPU: " + gpuWorker.path("deploy"));
         assertEquals("gpu", config(composeEnvironment(gpuWorker)).get(Setting.DEVICE));
         assertEquals("gpu", gpuWorker.path("build").path("target").asText());
 
-        JsonNode cpuWorker = composeCpu.path("services").path("worker");
+        JsonNode cpuWorker = composeCpu.path("services").path(service);
         assertFalse(requestsGpu(cpuWorker), "the CPU override must drop the GPU reservation: " + cpuWorker.path("deploy"));
         assertEquals("cpu", config(composeEnvironment(cpuWorker)).get(Setting.DEVICE));
         assertEquals("cpu", cpuWorker.path("build").path("target").asText());
@@ -196,8 +228,11 @@ class DeploymentManifestsTest {
 
     @Test
     void composeBuildsTheImagesTheKubernetesManifestsRun() {
-        for (String role : List.of("gateway", "worker")) {
-            JsonNode service = compose.path("services").path(role);
+        Map<String, String> deployments = new LinkedHashMap<>(Map.of("gateway", GATEWAY_DEPLOYMENT));
+        WORKER_POOLS.forEach((pool, service) -> deployments.put(service, pool));
+        for (String serviceName : deployments.keySet()) {
+            String role = serviceName.startsWith("worker") ? "worker" : serviceName;
+            JsonNode service = compose.path("services").path(serviceName);
             String dockerfile = service.path("build").path("dockerfile").asText();
             assertEquals(role + "/Dockerfile", dockerfile, role + " is built from its module's Dockerfile");
             assertEquals(".", service.path("build").path("context").asText(), "the Dockerfiles build from the repository root");
@@ -206,10 +241,10 @@ class DeploymentManifestsTest {
             if (target != null) {
                 assertTrue(DeploymentFiles.stage(stages, target).isPresent(), dockerfile + " has no stage " + target);
             }
-            assertEquals(service.path("image").asText(), container(deployment("oneway-" + role), role).path("image").asText(),
+            assertEquals(service.path("image").asText(), container(deployment(deployments.get(serviceName)), role).path("image").asText(),
                     "k8s runs the " + role + " image compose builds");
         }
-        String cpuTarget = composeCpu.path("services").path("worker").path("build").path("target").asText();
+        String cpuTarget = composeCpu.path("services").path("worker-sd15").path("build").path("target").asText();
         assertTrue(DeploymentFiles.stage(dockerfile("worker/Dockerfile"), cpuTarget).isPresent(), "worker/Dockerfile has no stage " + cpuTarget);
     }
 
@@ -254,10 +289,15 @@ class DeploymentManifestsTest {
     }
 
     @Test
-    void kedaScalesWorkersOnTheJobsLagNoFurtherThanThePartitions() {
-        JsonNode scaled = kubernetesObject(k8s, "ScaledObject", WORKER_DEPLOYMENT);
-        OnewayConfig worker = config(k8sEnvironment(WORKER_DEPLOYMENT, "worker"));
-        assertEquals(WORKER_DEPLOYMENT, scaled.path("spec").path("scaleTargetRef").path("name").asText());
+    void kedaScalesEachWorkerPoolOnItsModelsJobsLagNoFurtherThanThePartitions() {
+        WORKER_POOLS.keySet().forEach(DeploymentManifestsTest::kedaScalesPool);
+    }
+
+    private static void kedaScalesPool(String pool) {
+        JsonNode scaled = kubernetesObject(k8s, "ScaledObject", pool);
+        OnewayConfig worker = config(k8sEnvironment(pool, "worker"));
+        String model = worker.models().keySet().iterator().next();
+        assertEquals(pool, scaled.path("spec").path("scaleTargetRef").path("name").asText());
         int max = scaled.path("spec").path("maxReplicaCount").asInt(-1);
         assertTrue(max >= 1 && max <= worker.getInt(Setting.JOBS_PARTITIONS),
                 "maxReplicaCount " + max + " must not exceed ONEWAY_JOBS_PARTITIONS " + worker.getInt(Setting.JOBS_PARTITIONS));
@@ -269,9 +309,10 @@ class DeploymentManifestsTest {
         assertEquals("kafka", kafka.path("type").asText());
         JsonNode metadata = kafka.path("metadata");
         assertEquals(worker.get(Setting.KAFKA_BOOTSTRAP), metadata.path("bootstrapServers").asText(), "KEDA must watch the workers' Kafka");
-        assertEquals(worker.get(Setting.CONSUMER_GROUP), metadata.path("consumerGroup").asText(), "KEDA must watch the workers' group");
-        assertEquals(worker.get(Setting.JOBS_TOPIC), metadata.path("topic").asText(), "KEDA must watch the jobs topic");
-        assertEquals(KafkaSettings.groupConsumer(worker, "keda-check").get("auto.offset.reset"), metadata.path("offsetResetPolicy").asText(),
+        assertEquals(KafkaSettings.groupConsumer(worker, model, "keda-check").get("group.id"), metadata.path("consumerGroup").asText(),
+                "KEDA must watch the group of the pool's model");
+        assertEquals(Topics.jobs(worker, model), metadata.path("topic").asText(), "KEDA must watch the pool's model's jobs topic");
+        assertEquals(KafkaSettings.groupConsumer(worker, model, "keda-check").get("auto.offset.reset"), metadata.path("offsetResetPolicy").asText(),
                 "KEDA must count lag the way the workers' consumers start reading");
         assertTrue(Integer.parseInt(metadata.path("lagThreshold").asText()) >= 1);
 
@@ -281,13 +322,15 @@ class DeploymentManifestsTest {
 
     @Test
     void workersAndGatewaysHaveTimeToDrainWhenStopped() {
-        for (String name : List.of(GATEWAY_DEPLOYMENT, WORKER_DEPLOYMENT)) {
-            String container = name.equals(WORKER_DEPLOYMENT) ? "worker" : "gateway";
+        List<String> names = new ArrayList<>(List.of(GATEWAY_DEPLOYMENT));
+        names.addAll(WORKER_POOLS.keySet());
+        for (String name : names) {
+            String container = WORKER_POOLS.containsKey(name) ? "worker" : "gateway";
             long drain = drainSeconds(config(k8sEnvironment(name, container)));
             long k8sGrace = deployment(name).path("spec").path("template").path("spec").path("terminationGracePeriodSeconds").asLong();
             assertTrue(k8sGrace >= drain, name + ": terminationGracePeriodSeconds " + k8sGrace + " < drain time " + drain);
         }
-        for (String service : List.of("gateway", "worker")) {
+        for (String service : COMPOSE_ROLES) {
             JsonNode definition = compose.path("services").path(service);
             long drain = drainSeconds(config(composeEnvironment(definition)));
             long composeGrace = DeploymentFiles.seconds(definition.path("stop_grace_period").asText(""));
@@ -309,7 +352,9 @@ class DeploymentManifestsTest {
                 assertEquals(namespace, o.path("metadata").path("namespace").asText(), o.path("kind") + " " + o.path("metadata").path("name"));
             }
         }
-        for (String name : List.of(GATEWAY_DEPLOYMENT, WORKER_DEPLOYMENT)) {
+        List<String> names = new ArrayList<>(List.of(GATEWAY_DEPLOYMENT));
+        names.addAll(WORKER_POOLS.keySet());
+        for (String name : names) {
             JsonNode deployment = deployment(name);
             assertTrue(matches(deployment.path("spec").path("selector").path("matchLabels"), podLabels(deployment)), name + " selector");
         }
@@ -322,9 +367,11 @@ class DeploymentManifestsTest {
                 "with minReplicas above minAvailable a node drain can always evict a gateway");
         assertFalse(container(gateway, "gateway").path("resources").path("requests").path("cpu").isMissingNode(),
                 "a CPU-utilization HPA needs CPU requests");
-        for (JsonNode volume : deployment(WORKER_DEPLOYMENT).path("spec").path("template").path("spec").path("volumes")) {
-            if (volume.has("persistentVolumeClaim")) {
-                kubernetesObject(k8s, "PersistentVolumeClaim", volume.path("persistentVolumeClaim").path("claimName").asText());
+        for (String pool : WORKER_POOLS.keySet()) {
+            for (JsonNode volume : deployment(pool).path("spec").path("template").path("spec").path("volumes")) {
+                if (volume.has("persistentVolumeClaim")) {
+                    kubernetesObject(k8s, "PersistentVolumeClaim", volume.path("persistentVolumeClaim").path("claimName").asText());
+                }
             }
         }
     }
@@ -332,7 +379,7 @@ class DeploymentManifestsTest {
     @Test
     void composeWiresKafkaMinioAndScalableWorkers() {
         JsonNode services = compose.path("services");
-        for (String role : List.of("gateway", "worker")) {
+        for (String role : COMPOSE_ROLES) {
             OnewayConfig config = config(composeEnvironment(services.path(role)));
             assertEquals("kafka:" + listenerPort(services.path("kafka")), config.get(Setting.KAFKA_BOOTSTRAP), role + " must reach the kafka service");
             assertEquals(composeEnvironment(services.path("minio")).get("MINIO_ROOT_USER"), config.get(Setting.S3_ACCESS_KEY), role);
@@ -343,11 +390,17 @@ class DeploymentManifestsTest {
             services.path(role).path("depends_on").fieldNames().forEachRemaining(dependency ->
                     assertTrue(services.has(dependency), role + " depends on a missing service " + dependency));
         }
-        JsonNode worker = services.path("worker");
-        assertFalse(worker.has("container_name"), "`--scale worker=N` needs workers without a fixed container name");
-        assertFalse(worker.has("ports"), "`--scale worker=N` needs workers without published host ports");
-        assertTrue(worker.path("volumes").toString().contains(":" + config(composeEnvironment(worker)).get(Setting.MODEL_DIR)),
-                "the worker's ONEWAY_MODEL_DIR must be where the model volume is mounted: " + worker.path("volumes"));
+        for (String service : WORKER_POOLS.values()) {
+            JsonNode worker = services.path(service);
+            assertFalse(worker.has("container_name"), "`--scale " + service + "=N` needs workers without a fixed container name");
+            assertFalse(worker.has("ports"), "`--scale " + service + "=N` needs workers without published host ports");
+            for (String folder : config(composeEnvironment(worker)).models().values()) {
+                List<String> mounts = new ArrayList<>();
+                worker.path("volumes").forEach(v -> mounts.add(DeploymentFiles.interpolate(v.asText()).split(":")[1]));
+                assertTrue(mounts.stream().anyMatch(m -> folder.startsWith(m + "/") || folder.equals(m)),
+                        service + ": the model folder " + folder + " must be inside a mounted volume: " + mounts);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- helpers

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import dev.oneway.common.Shutdown;
 import dev.oneway.engine.GeneratedImage;
 import dev.oneway.engine.GenerationRequest;
@@ -333,7 +334,7 @@ class FaultToleranceTest {
 
     /** The partitions the child's consumer owns once the group has settled with it. */
     private static Set<Integer> awaitPartitionsOf(ChildJvm child) throws Exception {
-        String group = system.config().get(Setting.CONSUMER_GROUP);
+        String group = Topics.consumerGroup(system.config(), system.config().defaultModel());
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, system.config().get(Setting.KAFKA_BOOTSTRAP));
         try (Admin admin = Admin.create(p)) {

@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
@@ -81,6 +82,40 @@ class JobSystemTest {
 
     static JsonObject prompt(String text) {
         return new JsonObject().put("prompt", text).put("width", side).put("height", side);
+    }
+
+    @Test
+    void bothGeneratedModelsAreListedWithTheirLimitsAndWorkersAndAJobOnEachSucceeds() throws Exception {
+        Reply listed = client.get(ALPHA_KEY, "/v1/models");
+        assertEquals(200, listed.status(), listed.body().toString());
+        assertEquals("tiny-sd15", listed.json().getString("defaultModel"));
+        Map<String, JsonObject> models = new java.util.LinkedHashMap<>();
+        listed.json().getJsonArray("models").forEach(o -> models.put(((JsonObject) o).getString("name"), (JsonObject) o));
+        assertEquals(List.of("tiny-sd15", "tiny-sd21"), List.copyOf(models.keySet()));
+        for (Map.Entry<String, JsonObject> e : models.entrySet()) {
+            JsonObject model = e.getValue();
+            dev.oneway.engine.ModelDefaults d = system.modelDefaults(e.getKey());
+            assertEquals(2, model.getInteger("workers"), "ONEWAY_WORKER_INSTANCES consumers per model: " + model.encode());
+            assertEquals("ready", model.getString("status"));
+            assertEquals(e.getKey().endsWith("sd21") ? "sd21" : "sd15", model.getString("family"), "from the folder's configs");
+            assertEquals(List.of(d.width(), d.height(), d.sizeMultiple(), d.maxSide(), d.steps(), d.maxSteps()),
+                    List.of(model.getInteger("nativeWidth"), model.getInteger("nativeHeight"), model.getInteger("sizeMultiple"),
+                            model.getInteger("maxSide"), model.getInteger("defaultSteps"), model.getInteger("maxSteps")),
+                    model.encode());
+        }
+
+        for (String model : models.keySet()) {
+            Reply submitted = client.submit(ALPHA_KEY, new JsonObject().put("prompt", "a fox on " + model).put("model", model));
+            assertEquals(202, submitted.status(), submitted.body().toString());
+            JsonObject job = client.awaitFinished(ALPHA_KEY, submitted.json().getString("id"));
+            assertEquals("succeeded", job.getString("status"), job.encode());
+            assertEquals(model, job.getString("model"));
+            assertEquals(models.get(model).getInteger("nativeWidth"), job.getJsonObject("result").getInteger("width"));
+        }
+        Reply unknown = client.submit(ALPHA_KEY, new JsonObject().put("prompt", "a fox").put("model", "sdxl"));
+        assertEquals(400, unknown.status());
+        assertTrue(unknown.body().toString().contains("tiny-sd15") && unknown.body().toString().contains("tiny-sd21"),
+                unknown.body().toString());
     }
 
     @Test
@@ -207,7 +242,7 @@ class JobSystemTest {
     private static void awaitBothWorkersOwnPartitions() throws Exception {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, system.config().get(Setting.KAFKA_BOOTSTRAP));
-        String group = system.config().get(Setting.CONSUMER_GROUP);
+        String group = Topics.consumerGroup(system.config(), system.config().defaultModel());
         try (Admin admin = Admin.create(p)) {
             long deadline = System.nanoTime() + OnewayClient.PATIENCE.toNanos();
             ConsumerGroupDescription d = null;

@@ -78,19 +78,41 @@ class ReadmeExamplesTest {
         List<String> read = examples("read");
         List<String> image = examples("image");
         List<String> cancel = examples("cancel");
-        assertEquals(List.of(), examples("other"), "every curl example is one of submit, read, image, cancel");
-        assertTrue(submit.size() >= 1 && read.size() >= 1 && image.size() >= 1 && cancel.size() >= 1, "examples: " + curlExamples);
+        List<String> models = examples("models");
+        assertEquals(List.of(), examples("other"), "every curl example is one of submit, read, image, cancel, models");
+        assertTrue(submit.size() >= 1 && read.size() >= 1 && image.size() >= 1 && cancel.size() >= 1 && models.size() >= 1,
+                "examples: " + curlExamples);
+        assertTrue(submit.stream().anyMatch(e -> e.contains("\"model\": \"tiny-sd21\"")), "an example names a model");
         String key = firstKey();
 
-        // Submitting: every example is accepted (202), with a job in the answer.
+        // The models: both generated ones, each with its limits and one worker serving it.
+        for (String example : models) {
+            Run run = run(example, null);
+            assertEquals(200, run.status(), run.toString());
+            JsonObject listed = new JsonObject(run.lastJsonLine());
+            assertEquals("tiny-sd15", listed.getString("defaultModel"), run.toString());
+            assertEquals(List.of("tiny-sd15", "tiny-sd21"), listed.getJsonArray("models").stream()
+                    .map(o -> ((JsonObject) o).getString("name")).toList());
+            for (Object o : listed.getJsonArray("models")) {
+                JsonObject model = (JsonObject) o;
+                assertEquals(1, model.getInteger("workers"), model.encode());
+                assertEquals(system.modelDefaults(model.getString("name")).maxSide(), model.getInteger("maxSide"), model.encode());
+            }
+        }
+
+        // Submitting: every example is accepted (202), with a job in the answer, and succeeds.
         String firstId = null;
+        List<String> ids = new ArrayList<>();
         for (String example : submit) {
             Run run = run(example, null);
             assertEquals(202, run.status(), run.toString());
             String id = new JsonObject(run.lastJsonLine()).getString("id");
+            ids.add(id);
             firstId = firstId == null ? id : firstId;
         }
-        assertEquals("succeeded", client.awaitFinished(key, firstId).getString("status"));
+        for (String id : ids) {
+            assertEquals("succeeded", client.awaitFinished(key, id).getString("status"), id);
+        }
 
         for (String example : read) {
             Run run = run(example, firstId);
@@ -141,7 +163,9 @@ class ReadmeExamplesTest {
     }
 
     private static String kind(String example) {
-        if (example.contains("-X POST \"$ONEWAY/v1/jobs\"")) {
+        if (example.contains("\"$ONEWAY/v1/models\"") && !example.contains("-X ")) {
+            return "models";
+        } else if (example.contains("-X POST \"$ONEWAY/v1/jobs\"")) {
             return "submit";
         } else if (example.contains("-X DELETE \"$ONEWAY/v1/jobs/$ID\"")) {
             return "cancel";

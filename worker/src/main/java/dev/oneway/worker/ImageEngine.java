@@ -17,6 +17,11 @@ public interface ImageEngine {
 
     ModelDefaults defaults();
 
+    /** The decoders a job on this engine may name (wire names): the VAE always, TAESD where the model has one. */
+    default List<String> decoders() {
+        return List.of(dev.oneway.engine.Decoder.VAE.wireName());
+    }
+
     /** Blocking; runs one batch of requests sharing a shape and returns images in request order. */
     List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress);
 
@@ -44,6 +49,11 @@ public interface ImageEngine {
         }
 
         @Override
+        public List<String> decoders() {
+            return engine.decoders().stream().map(dev.oneway.engine.Decoder::wireName).toList();
+        }
+
+        @Override
         public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
             inUse.lock();
             try {
@@ -51,6 +61,11 @@ public interface ImageEngine {
             } finally {
                 inUse.unlock();
             }
+        }
+
+        /** Closes the engine at once: only for an engine no batch has reached yet (a failed start). */
+        public void closeNow() {
+            engine.close();
         }
 
         /**

@@ -4,6 +4,7 @@ import dev.oneway.common.JobRequest;
 import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import dev.oneway.worker.CompletionPipeline.QueuedJob;
 import dev.oneway.worker.OffsetTracker.Delivery;
 import io.vertx.core.Future;
@@ -36,6 +37,7 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
     private static final long REVOKE_SETTLE_MS = 5_000;
 
     private final OnewayConfig config;
+    private final ServedModel model;
     private final ImageEngine engine;
     private final String workerId;
     private final String groupInstanceId;
@@ -45,6 +47,7 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
 
     private JobFeed feed;
     private JobEventWatch watch;
+    private ModelAnnouncer announcer;
     private JobEventPublisher events;
     private JobRetries retries;
     private CompletionPipeline pipeline;
@@ -55,15 +58,18 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
     private boolean stopping;
 
     /**
-     * @param engine shared by every worker verticle of the JVM; batches are serialized on one engine thread
+     * @param model the one model this verticle serves: it consumes that model's jobs topic only, in that model's
+     *              group; its engine is shared by every worker verticle of the JVM serving it, and batches of every
+     *              model are serialized on one engine thread
      * @param workerId reported in each succeeded job's timings as "worker"
      * @param groupInstanceId static group membership (null: dynamic), so a restarted worker gets its partitions back
      * @param metrics shared by every worker verticle of the JVM and served by its {@link WorkerHttpServer}
      */
-    public JobConsumerVerticle(OnewayConfig config, ImageEngine engine, String workerId, String groupInstanceId,
+    public JobConsumerVerticle(OnewayConfig config, ServedModel model, String workerId, String groupInstanceId,
                                WorkerMetrics metrics) {
         this.config = config;
-        this.engine = engine;
+        this.model = model;
+        this.engine = model.engine();
         this.workerId = workerId;
         this.groupInstanceId = groupInstanceId;
         this.metrics = metrics;
@@ -82,31 +88,34 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
         WorkerExecutor engineExecutor = vertx.createSharedWorkerExecutor("oneway-engine", 1, 1, TimeUnit.HOURS);
         WorkerExecutor storageExecutor = vertx.createSharedWorkerExecutor("oneway-storage", 4, 10, TimeUnit.MINUTES);
         ImageStore store = new ImageStore(config);
-        retries = new JobRetries(vertx, config, workerId + "-retries");
+        String jobsTopic = Topics.jobs(config, model.name());
+        retries = new JobRetries(vertx, config, jobsTopic, workerId + "-retries");
         events = new JobEventPublisher(vertx, config, workerId + "-events");
         watch = new JobEventWatch(context, config, workerId + "-watch");
         pipeline = new CompletionPipeline(vertx, config, workerId, offsets, watch, events, retries, store, storageExecutor,
                 metrics, () -> stopping);
-        Map<String, Object> consumer = KafkaSettings.groupConsumer(config, workerId);
+        Map<String, Object> consumer = KafkaSettings.groupConsumer(config, model.name(), workerId);
         consumer.put("max.poll.records", String.valueOf(maxBatchSize));
         if (groupInstanceId != null) {
             consumer.put("group.instance.id", groupInstanceId);
         }
-        feed = new JobFeed(consumer, config.get(Setting.JOBS_TOPIC), context, this, "oneway-feed-" + workerId);
+        feed = new JobFeed(consumer, jobsTopic, context, this, "oneway-feed-" + workerId);
+        announcer = new ModelAnnouncer(vertx, config, model, workerId);
         return engineExecutor.executeBlocking(engine::defaults)
                 .compose(model -> storageExecutor.executeBlocking(() -> {
                     store.ensureBucket();
                     return model;
                 }))
                 .compose(model -> watch.start().map(model))
+                .compose(model -> announcer.start(context).map(model))
                 .onSuccess(model -> {
                     MicroBatcher<QueuedJob> batcher = new MicroBatcher<>(maxBatchSize,
                             config.getInt(Setting.MAX_BATCH_WAIT_MS), q -> q.job().batchKey());
                     loop = new BatchLoop(context, workerId, batcher, engineExecutor, new BatchRunner(engine, metrics),
                             model, offsets, watch, events, pipeline, metrics, this::track);
                     feed.start();
-                    LOG.info("Worker {} consuming {} in group {}{}", workerId, config.get(Setting.JOBS_TOPIC),
-                            config.get(Setting.CONSUMER_GROUP), groupInstanceId == null ? "" : " as " + groupInstanceId);
+                    LOG.info("Worker {} serving model {}: consuming {} in group {}{}", workerId, this.model.name(), jobsTopic,
+                            consumer.get("group.id"), groupInstanceId == null ? "" : " as " + groupInstanceId);
                 });
     }
 
@@ -118,6 +127,7 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
     @Override
     public Future<?> stop() {
         stopping = true;
+        Future<Void> withdrawn = announcer == null ? Future.succeededFuture() : announcer.stop();
         Future<Void> batch = loop == null ? Future.succeededFuture() : loop.stop().orElse(Future.succeededFuture());
         long graceMs = config.getInt(Setting.SHUTDOWN_GRACE_MS);
         Future<?> drained = batch.transform(ar -> Future.join(new ArrayList<>(completing)))
@@ -127,6 +137,7 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                     return Future.succeededFuture();
                 });
         return drained
+                .transform(ar -> withdrawn)
                 .transform(ar -> feed == null ? Future.succeededFuture() : feed.close(offsets::committable))
                 .transform(ar -> closeQuietly(events == null ? null : events.close()))
                 .transform(ar -> closeQuietly(retries == null ? null : retries.close()))
@@ -174,6 +185,12 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                 job = JobRequest.fromJson(new JsonObject(record.value()));
             } catch (RuntimeException e) {
                 track(pipeline.rejectUnreadable(record, delivery, e.toString()));
+                continue;
+            }
+            if (job.model() != null && !job.model().equals(model.name())) {
+                // Only a producer other than the gateway can put it here; this pool must not run another model's job.
+                track(pipeline.rejectUnreadable(record, delivery, "it names model " + job.model()
+                        + " but is on the jobs topic of model " + model.name()));
                 continue;
             }
             loop.add(new QueuedJob(delivery, job, JobRetries.attemptOf(record)), now);

@@ -37,9 +37,10 @@ final class JobRetries {
     private final String deadLetterTopic;
     private final int maxAttempts;
 
-    JobRetries(Vertx vertx, OnewayConfig config, String clientId) {
+    /** @param jobsTopic the jobs topic of the model whose failed attempts go back to it */
+    JobRetries(Vertx vertx, OnewayConfig config, String jobsTopic, String clientId) {
         this.producer = KafkaWriteStream.create(vertx, KafkaSettings.producer(config, clientId));
-        this.jobsTopic = config.get(Setting.JOBS_TOPIC);
+        this.jobsTopic = jobsTopic;
         this.deadLetterTopic = config.get(Setting.DEAD_LETTER_TOPIC);
         this.maxAttempts = config.getInt(Setting.MAX_ATTEMPTS);
     }

@@ -1,7 +1,7 @@
 package dev.oneway.worker;
 
 import dev.oneway.common.OnewayConfig;
-import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.HashMap;
@@ -29,17 +29,22 @@ final class QueueLag {
 
     private final Admin admin;
     private final Context context;
-    private final String topic;
-    private final String group;
+    private final OnewayConfig config;
 
     QueueLag(Admin admin, Context context, OnewayConfig config) {
         this.admin = admin;
         this.context = context;
-        this.topic = config.get(Setting.JOBS_TOPIC);
-        this.group = config.get(Setting.CONSUMER_GROUP);
+        this.config = config;
     }
 
+    /** The lag of every model this worker serves, summed: each model's group on its own jobs topic. */
     Future<Long> measure() {
+        List<Future<Long>> lags = config.models().keySet().stream()
+                .map(model -> measure(Topics.jobs(config, model), Topics.consumerGroup(config, model))).toList();
+        return Future.all(lags).map(all -> lags.stream().mapToLong(Future::result).sum());
+    }
+
+    private Future<Long> measure(String topic, String group) {
         Future<Set<TopicPartition>> partitions = on(admin.describeTopics(List.of(topic), new DescribeTopicsOptions()
                         .timeoutMs(TIMEOUT_MS)).allTopicNames())
                 .map(topics -> topics.get(topic).partitions().stream()

@@ -96,7 +96,8 @@ final class WebhookDeliverer extends VerticleBase implements JobFeed.Owner {
                 .setKeepAlive(false));
         sends = new RetryPolicy(vertx, 0, FIRST_DELAY_MS, MAX_DELAY_MS);
         kafka = new RetryPolicy(vertx, 0, 200, 10_000);
-        Map<String, Object> consumer = KafkaSettings.groupConsumer(config, clientId);
+        // Its own group (not a model's: those are <prefix>.<model>), so every terminal event is seen once per deployment.
+        Map<String, Object> consumer = KafkaSettings.groupConsumer(config, "webhooks", clientId);
         consumer.put("group.id", groupOf(config));
         consumer.put("max.poll.records", "100");
         feed = new JobFeed(consumer, config.get(Setting.EVENTS_TOPIC), context, this, "oneway-webhooks-" + clientId);

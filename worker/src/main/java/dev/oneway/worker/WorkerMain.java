@@ -3,16 +3,16 @@ package dev.oneway.worker;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Shutdown;
-import dev.oneway.engine.TiueEngine;
 import io.vertx.core.Vertx;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A worker JVM against external Kafka and S3/MinIO: serve health and metrics, load the model once, deploy the
- * job consumers. While the model loads, /health/live answers and /health/ready says the model is loading.
+ * A worker JVM against external Kafka and S3/MinIO: serve health and metrics, load each model once, deploy the
+ * job consumers of each. While the model loads, /health/live answers and /health/ready says the model is loading.
  */
 public final class WorkerMain {
     private WorkerMain() { }
@@ -40,21 +40,24 @@ public final class WorkerMain {
         }, "oneway-worker-shutdown"));
         WorkerMetrics metrics = new WorkerMetrics();
         WorkerHttpServer http = new WorkerHttpServer(config, metrics);
-        TiueEngine engine;
+        List<EngineLoader.LoadedModel> models;
         try {
             vertx.deployVerticle(http).toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
-            engine = EngineLoader.load(config);
+            models = EngineLoader.loadAll(config, true);
         } catch (Exception e) {
             LOG.error("Worker failed to start", e);
             System.exit(1);
             return;
         }
-        http.modelLoaded();
         try {
             // Awaited here, not in a callback: System.exit on an event loop would wait for the shutdown hook,
             // which waits for Vert.x to close that very event loop.
-            Workers.deploy(vertx, config, ImageEngine.of(engine), metrics).toCompletionStage().toCompletableFuture().get();
-            LOG.info("Worker running with {} consumer(s)", config.get(Setting.WORKER_INSTANCES));
+            Workers.deploy(vertx, config, models.stream().map(EngineLoader.LoadedModel::served).toList(), metrics)
+                    .toCompletionStage().toCompletableFuture().get();
+            // Ready once its models are announced and consumed: a gateway then knows their limits.
+            http.modelLoaded();
+            LOG.info("Worker running with {} consumer(s) for each of {}", config.get(Setting.WORKER_INSTANCES),
+                    config.models().keySet());
         } catch (ExecutionException e) {
             LOG.error("Worker failed to start", e.getCause());
             System.exit(1);

@@ -6,35 +6,50 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Deploys ONEWAY_WORKER_INSTANCES job consumers sharing one engine, and the JVM's {@link WebhookDeliverer}. */
+/**
+ * Deploys ONEWAY_WORKER_INSTANCES job consumers per model served, and the JVM's {@link WebhookDeliverer}. Each consumer
+ * consumes only its model's jobs topic in its model's group, so batches never mix models; every engine runs on the
+ * JVM's one engine thread.
+ */
 public final class Workers {
     private Workers() { }
 
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
     /** The deployment id; undeploying it stops every instance gracefully. Every instance records into {@code metrics}. */
-    public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine, WorkerMetrics metrics) {
-        return deploy(vertx, config, engine, config.getInt(Setting.WORKER_INSTANCES), metrics);
+    public static Future<String> deploy(Vertx vertx, OnewayConfig config, List<ServedModel> models, WorkerMetrics metrics) {
+        return deploy(vertx, config, models, config.getInt(Setting.WORKER_INSTANCES), metrics);
     }
 
-    public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine, int instances,
+    /**
+     * One deployment of {@code instances} consumers per model, under one parent verticle: undeploying the returned id
+     * stops them all gracefully.
+     */
+    public static Future<String> deploy(Vertx vertx, OnewayConfig config, List<ServedModel> models, int instances,
                                         WorkerMetrics metrics) {
         String stableId = config.get(Setting.WORKER_ID);
-        AtomicInteger instance = new AtomicInteger();
-        // One parent, so that undeploying its id stops the consumers and the deliverer (its children) together.
         return vertx.deployVerticle(new VerticleBase() {
             @Override
             public Future<?> start() {
-                return vertx.deployVerticle(() -> {
-                    int n = instance.incrementAndGet();
-                    // A stable identity makes each instance a static group member that gets its partitions back on restart.
-                    String groupInstanceId = stableId.isBlank() ? null : stableId + "-" + n;
-                    String workerId = groupInstanceId != null ? groupInstanceId : nextWorkerId();
-                    return new JobConsumerVerticle(config, engine, workerId, groupInstanceId, metrics);
-                }, new DeploymentOptions().setInstances(instances))
+                List<Future<String>> pools = new ArrayList<>();
+                for (ServedModel model : models) {
+                    AtomicInteger instance = new AtomicInteger();
+                    pools.add(vertx.deployVerticle(() -> {
+                        int n = instance.incrementAndGet();
+                        // A stable identity makes each instance a static member of its model's group that gets its
+                        // partitions back on restart.
+                        String groupInstanceId = stableId.isBlank() ? null : stableId + "-" + n;
+                        String workerId = groupInstanceId != null ? groupInstanceId : nextWorkerId();
+                        return new JobConsumerVerticle(config, model, workerId, groupInstanceId, metrics);
+                    }, new DeploymentOptions().setInstances(instances)));
+                }
+                // One parent, so that undeploying its id stops the consumers and the deliverer (its children) together.
+                return Future.all(pools)
                         .compose(consumers -> vertx.deployVerticle(new WebhookDeliverer(config, nextWorkerId() + "-webhooks")));
             }
         });

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.oneway.common.EventType;
 import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
+import dev.oneway.common.ModelAnnouncement;
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
@@ -77,6 +78,11 @@ class JobConsumerVerticleTest {
     static EmbeddedS3 s3;
     static TiueEngine tiny;
 
+    /** The model the workers of these tests serve. */
+    static final String MODEL = "tiny-sd15";
+    /** A model of the deployment that these workers do not serve. */
+    static final String OTHER_MODEL = "tiny-sd21";
+
     Vertx vertx;
     OnewayConfig config;
     KafkaProducer<String, String> producer;
@@ -104,6 +110,8 @@ class JobConsumerVerticleTest {
     void startWorker() {
         String run = UUID.randomUUID().toString().substring(0, 8);
         config = OnewayConfig.from(Map.of())
+                .with(Setting.MODELS, MODEL + "=tiny:sd15," + OTHER_MODEL + "=tiny:sd21")
+                .with(Setting.MODELS_TOPIC, "models-" + run)
                 .with(Setting.KAFKA_BOOTSTRAP, kafka.bootstrapServers())
                 .with(Setting.JOBS_TOPIC, "jobs-" + run)
                 .with(Setting.EVENTS_TOPIC, "events-" + run)
@@ -113,7 +121,10 @@ class JobConsumerVerticleTest {
                 .with(Setting.S3_BUCKET, "images-" + run)
                 .with(Setting.MAX_BATCH_SIZE, 4)
                 .with(Setting.MAX_BATCH_WAIT_MS, 300);
-        kafka.createTopic(config.get(Setting.JOBS_TOPIC), 2);
+        for (String jobsTopic : Topics.jobs(config)) {
+            kafka.createTopic(jobsTopic, 2);
+        }
+        kafka.createTopic(config.get(Setting.MODELS_TOPIC), 1);
         kafka.createTopic(config.get(Setting.EVENTS_TOPIC), 2);
         kafka.createTopic(config.get(Setting.DEAD_LETTER_TOPIC), 1);
         vertx = Vertx.vertx();
@@ -203,7 +214,7 @@ class JobConsumerVerticleTest {
         JobRequest broken = job("alpha", EXPLODING_PROMPT, 7, side, side);
         // As a worker that died after re-queuing the job for its last attempt left it on the topic.
         producer.send(new ProducerRecord<>(config.get(Setting.EVENTS_TOPIC), broken.id(), JobEvent.queued(broken).toJson().encode())).get();
-        producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), null, broken.id(), broken.toJson().encode(),
+        producer.send(new ProducerRecord<>(jobsTopic(), null, broken.id(), broken.toJson().encode(),
                 List.of(new RecordHeader("oneway-attempt", "3".getBytes(StandardCharsets.UTF_8))))).get();
         deployWorker(explodingEngine(soloRuns));
 
@@ -332,8 +343,8 @@ class JobConsumerVerticleTest {
         String id = UUID.randomUUID().toString();
         String noSeed = new JsonObject().put("id", id).put("tenant", "alpha").put("prompt", "a cat").encode();
         String notJson = "{this is not json";
-        producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), id, noSeed)).get();
-        producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), "garbage", notJson)).get();
+        producer.send(new ProducerRecord<>(jobsTopic(), id, noSeed)).get();
+        producer.send(new ProducerRecord<>(jobsTopic(), "garbage", notJson)).get();
 
         deployWorker(ImageEngine.of(tiny));
 
@@ -367,13 +378,77 @@ class JobConsumerVerticleTest {
     }
 
     @Test
+    void aWorkerPoolConsumesOnlyItsModelsTopicAndAnnouncesThatModelUntilItStops() throws Exception {
+        deployWorker(ImageEngine.of(tiny));
+        JobRequest mine = job("alpha", "for the model this pool serves", 1, 64, 64);
+        JobRequest other = job("alpha", "for the other model", 2, 64, 64);
+        submit(mine);
+        producer.send(new ProducerRecord<>(Topics.jobs(config, OTHER_MODEL), other.id(), other.toJson().encode())).get();
+
+        awaitEvent(mine.id(), EventType.SUCCEEDED);
+        assertCommittedEverything();
+        for (ConsumerRecord<String, String> r : events.poll(Duration.ofMillis(1000))) {
+            assertTrue(!r.key().equals(other.id()), "the other model's job is not this pool's: " + r.value());
+        }
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            assertEquals(Map.of(), admin.listConsumerGroupOffsets(Topics.consumerGroup(config, OTHER_MODEL))
+                    .partitionsToOffsetAndMetadata().get(), "nobody consumed the other model's topic");
+        }
+
+        List<ConsumerRecord<String, String>> announced = readModelsTopic(1);
+        ModelAnnouncement a = ModelAnnouncement.fromJson(new JsonObject(announced.get(0).value()));
+        assertEquals(MODEL, a.model());
+        assertEquals(ModelAnnouncement.key(MODEL, a.worker()), announced.get(0).key());
+        ModelDefaults d = tiny.defaults();
+        assertEquals(List.of(d.width(), d.height(), d.sizeMultiple(), d.maxSide(), d.steps(), d.maxSteps()),
+                List.of(a.width(), a.height(), a.sizeMultiple(), a.maxSide(), a.defaultSteps(), a.maxSteps()),
+                "the limits are the loaded model's");
+        assertEquals("sd15", a.family());
+        assertEquals(List.of("vae"), a.decoders());
+        assertTrue(a.liveAt(java.time.Instant.now()));
+
+        JobRequest misplaced = new JobRequest(UUID.randomUUID().toString(), "alpha", "names the other model", 3, 64, 64, 2,
+                "tiue", Instant.now(), OTHER_MODEL, JobRequest.DEFAULT_DECODER, false, null);
+        submit(misplaced);
+        assertEquals("invalid_job", awaitEvent(misplaced.id(), EventType.FAILED).error().code(),
+                "a pool never runs a job that names another model");
+
+        await(vertx.undeploy(deployment));
+        deployment = null;
+        List<ConsumerRecord<String, String>> all = readModelsTopic(announced.size() + 2);
+        ConsumerRecord<String, String> lastWord = all.get(all.size() - 2);
+        ConsumerRecord<String, String> tombstone = all.get(all.size() - 1);
+        assertEquals(MODEL, lastWord.key(), "the model's limits stay known under its own key");
+        assertTrue(!ModelAnnouncement.fromJson(new JsonObject(lastWord.value())).liveAt(java.time.Instant.now()));
+        assertEquals(a.key(), tombstone.key());
+        assertEquals(null, tombstone.value(), "a tombstone: the worker no longer serves the model");
+    }
+
+    private List<ConsumerRecord<String, String>> readModelsTopic(int atLeast) {
+        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(clientProps(), new StringDeserializer(),
+                new StringDeserializer())) {
+            reader.assign(List.of(new TopicPartition(config.get(Setting.MODELS_TOPIC), 0)));
+            reader.seekToBeginning(reader.assignment());
+            List<ConsumerRecord<String, String>> read = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (read.size() < atLeast && System.nanoTime() < deadline) {
+                reader.poll(Duration.ofMillis(200)).forEach(read::add);
+            }
+            assertTrue(read.size() >= atLeast, "models topic: " + read.size() + " records");
+            return read;
+        }
+    }
+
+    @Test
     void aWorkerWithAStableIdentityLeavesTheGroupWhenStoppedOnPurpose() throws Exception {
         config = config.with(Setting.WORKER_ID, "stable-" + UUID.randomUUID().toString().substring(0, 6));
         deployWorker(ImageEngine.of(tiny));
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         try (Admin admin = Admin.create(p)) {
-            String group = config.get(Setting.CONSUMER_GROUP);
+            String group = Topics.consumerGroup(config, MODEL);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (members(admin, group).isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(100);
@@ -407,8 +482,14 @@ class JobConsumerVerticleTest {
         throw new AssertionError("no " + type + " event for job " + id);
     }
 
+    /** A worker serving {@link #MODEL} only, with this engine. */
     private void deployWorker(ImageEngine engine) throws Exception {
-        deployment = await(Workers.deploy(vertx, config, engine, 1, new WorkerMetrics()));
+        ServedModel model = new ServedModel(MODEL, TinyModels.cached(TinyModels.Variant.SD15), engine);
+        deployment = await(Workers.deploy(vertx, config, List.of(model), 1, new WorkerMetrics()));
+    }
+
+    private String jobsTopic() {
+        return Topics.jobs(config, MODEL);
     }
 
     private static JobRequest job(String tenant, String prompt, long seed, int width, int height) {
@@ -417,7 +498,7 @@ class JobConsumerVerticleTest {
 
     private void submit(JobRequest job) {
         try {
-            producer.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), job.id(), job.toJson().encode())).get();
+            producer.send(new ProducerRecord<>(jobsTopic(), job.id(), job.toJson().encode())).get();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -459,13 +540,13 @@ class JobConsumerVerticleTest {
             Map<TopicPartition, Long> ends = new HashMap<>();
             Map<TopicPartition, Long> committed = new HashMap<>();
             while (System.nanoTime() < deadline) {
-                Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(config.get(Setting.CONSUMER_GROUP))
+                Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(Topics.consumerGroup(config, MODEL))
                         .partitionsToOffsetAndMetadata().get();
                 committed.clear();
                 offsets.forEach((tp, om) -> committed.put(tp, om.offset()));
                 ends.clear();
                 for (int partition = 0; partition < 2; partition++) {
-                    TopicPartition tp = new TopicPartition(config.get(Setting.JOBS_TOPIC), partition);
+                    TopicPartition tp = new TopicPartition(jobsTopic(), partition);
                     long end = admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(tp).get().offset();
                     if (end > 0) {
                         ends.put(tp, end);

@@ -103,8 +103,8 @@ class WebhookDelivererTest {
     }
 
     JobRequest jobWithWebhook() {
-        return new JobRequest(UUID.randomUUID().toString(), "alpha", "a fox", 1, 64, 64, 4, "tiue", Instant.now(), false,
-                url());
+        return new JobRequest(UUID.randomUUID().toString(), "alpha", "a fox", 1, 64, 64, 4, "tiue", Instant.now(), null,
+                JobRequest.DEFAULT_DECODER, false, url());
     }
 
     void write(JobEvent event) throws Exception {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
+import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
 import io.vertx.core.Context;
@@ -60,7 +61,9 @@ class WorkerHttpServerTest {
                 .with(Setting.CONSUMER_GROUP, "workers-" + run)
                 .with(Setting.S3_ENDPOINT, s3.endpoint())
                 .with(Setting.WORKER_HTTP_PORT, 0);
-        kafka.createTopic(config.get(Setting.JOBS_TOPIC), 2);
+        for (String jobsTopic : Topics.jobs(config)) {
+            kafka.createTopic(jobsTopic, 2);
+        }
         vertx = Vertx.vertx();
         clientContext = vertx.getOrCreateContext();
         http = vertx.createHttpClient();

@@ -33,7 +33,9 @@ import org.apache.kafka.common.Uuid;
  */
 final class Deployment implements AutoCloseable {
 
-    static final String JOBS_TOPIC = Setting.JOBS_TOPIC.defaultValue();
+    /** The one model the workers serve and the users' jobs name (by default). */
+    static final String MODEL = "tiny-sd15";
+    static final String JOBS_TOPIC = Setting.JOBS_TOPIC.defaultValue() + "." + MODEL;
     static final String EVENTS_TOPIC = Setting.EVENTS_TOPIC.defaultValue();
     static final String BUCKET = Setting.S3_BUCKET.defaultValue();
     static final String S3_ACCESS = "faults";
@@ -221,13 +223,9 @@ final class Deployment implements AutoCloseable {
         env.put(Setting.S3_ACCESS_KEY.envName(), S3_ACCESS);
         env.put(Setting.S3_SECRET_KEY.envName(), S3_SECRET);
         env.put(Setting.JOBS_PARTITIONS.envName(), "6");
-        // What the standalone derives from the tiny model (OnewaySystem.withModelLimits): 64x64 by default, sides
-        // multiples of 16 up to 128. A gateway has no model, so it is told.
-        env.put(Setting.DEFAULT_WIDTH.envName(), "64");
-        env.put(Setting.DEFAULT_HEIGHT.envName(), "64");
-        env.put(Setting.DEFAULT_STEPS.envName(), "4");
-        env.put(Setting.SIZE_MULTIPLE.envName(), "16");
-        env.put(Setting.MAX_SIDE.envName(), "128");
+        // One model: the gateways take its limits (64x64 by default, sides multiples of 16 up to 128) from the
+        // workers' announcements.
+        env.put(Setting.MODELS.envName(), MODEL + "=tiny:sd15");
         // The clients here are many jobs of two tenants; the per-tenant limits are not what is under test.
         env.put(Setting.MAX_UNFINISHED_JOBS_PER_TENANT.envName(), "100000");
         env.put(Setting.JOBS_PER_MINUTE_PER_TENANT.envName(), "1000000");
