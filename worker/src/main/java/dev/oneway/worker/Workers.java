@@ -22,13 +22,17 @@ public final class Workers {
     public static Future<String> deploy(Vertx vertx, OnewayConfig config, ImageEngine engine, int instances,
                                         WorkerMetrics metrics) {
         String stableId = config.get(Setting.WORKER_ID);
+        int maxBatchSize = config.getInt(Setting.MAX_BATCH_SIZE);
+        // One policy for the instances sharing this engine: it measures the engine, whoever fed it.
+        BatchSizes batchSizes = config.batchPolicyMeasured() ? new BatchPolicy(maxBatchSize, metrics)
+                : BatchSizes.fixed(maxBatchSize);
         AtomicInteger instance = new AtomicInteger();
         return vertx.deployVerticle(() -> {
             int n = instance.incrementAndGet();
             // A stable identity makes each instance a static group member that gets its partitions back on restart.
             String groupInstanceId = stableId.isBlank() ? null : stableId + "-" + n;
             String workerId = groupInstanceId != null ? groupInstanceId : nextWorkerId();
-            return new JobConsumerVerticle(config, engine, workerId, groupInstanceId, metrics);
+            return new JobConsumerVerticle(config, engine, workerId, groupInstanceId, metrics, batchSizes);
         }, new DeploymentOptions().setInstances(instances));
     }
 
