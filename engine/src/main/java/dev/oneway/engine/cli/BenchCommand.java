@@ -116,7 +116,9 @@ final class BenchCommand {
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().putAll(missing);
         builder.environment().put(REEXECUTED, "1");
-        return builder.start().waitFor();
+        Process child = builder.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(child::destroy)); // stopping this JVM stops the measurement
+        return child.waitFor();
     }
 
     private static String environmentLine(Map<String, String> missing, double loadBefore) {
