@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * Runs the performance suite and writes docs/benchmarks.md with PNG charts beside it. Parts: engine
- * (goals 1-3), gateway (4), overhead (5), fanout (6), realsize (7); see {@link BenchOptions}.
+ * (goals 1-3), gateway (4), overhead (5), fanout (6), realsize (7), peer (8, with the Loopfree and diffusers
+ * checkouts given); see {@link BenchOptions}.
  */
 public final class BenchMain {
 
@@ -48,6 +49,9 @@ public final class BenchMain {
         }
         if (options.runs("realsize")) {
             sections.add(new RealSizeBench(options).run());
+        }
+        if (options.runs("peer")) {
+            sections.add(new PeerBench(options).run());
         }
         long minutes = Math.round((System.nanoTime() - start) / 60e9);
         String machine = Machine.describe(loadBefore, Machine.loadAverage(), started,

@@ -15,16 +15,21 @@ import java.util.Set;
  * @param connections WebSocket connections of the fan-out part, one measurement each
  * @param docs     where the report and the charts go
  * @param realBatching also measure batching (1 vs 4) on SD1.5 at realSide (slow)
+ * @param peerLoopfree a Loopfree checkout, for the peer part (null: the part does not run)
+ * @param peerDiffusers a diffusers checkout whose src/ the peer part runs Loopfree with
  */
 public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<Integer> sizes, List<Integer> connections,
-                           Path docs, boolean realBatching) {
+                           Path docs, boolean realBatching, Path peerLoopfree, Path peerDiffusers) {
 
-    public static final List<String> ALL_PARTS = List.of("engine", "gateway", "wrk", "overhead", "fanout", "realsize");
+    public static final List<String> ALL_PARTS = List.of("engine", "gateway", "wrk", "overhead", "fanout", "realsize",
+            "peer");
 
     public static final String USAGE = """
-            java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,wrk,overhead,fanout,realsize]
+            java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,wrk,overhead,fanout,realsize,peer]
                  [--skip realsize,...] [--skip-512] [--real-side 256] [--real-batching] [--connections 5000,20000] [--docs docs]
-            Runs the benchmarks and writes <docs>/benchmarks.md and <docs>/bench-*.png.""";
+                 [--peer-loopfree LOOPFREE_CHECKOUT --peer-diffusers DIFFUSERS_CHECKOUT]
+            Runs the benchmarks and writes <docs>/benchmarks.md and <docs>/bench-*.png. The peer part (the authors'
+            Loopfree inference against the engine on the same folder, tools/peer/) runs when both checkouts are given.""";
 
     public static BenchOptions parse(String... args) {
         boolean quick = false;
@@ -34,6 +39,8 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
         Integer realSide = null;
         List<Integer> connections = null;
         Path docs = Path.of("docs");
+        Path peerLoopfree = null;
+        Path peerDiffusers = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -45,16 +52,19 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
                 case "--connections" -> connections = java.util.Arrays.stream(value(args, ++i).split(","))
                         .map(String::trim).map(Integer::parseInt).toList();
                 case "--docs" -> docs = Path.of(value(args, ++i));
+                case "--peer-loopfree" -> peerLoopfree = Path.of(value(args, ++i));
+                case "--peer-diffusers" -> peerDiffusers = Path.of(value(args, ++i));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'\n" + USAGE);
             }
         }
         List<Integer> sizes = quick || skip512 ? List.of(256) : List.of(256, 512);
         return new BenchOptions(quick, parts, realSide != null ? realSide : quick ? 128 : 256, sizes,
-                connections != null ? connections : quick ? List.of(500) : List.of(5000, 20_000), docs, realBatching);
+                connections != null ? connections : quick ? List.of(500) : List.of(5000, 20_000), docs, realBatching,
+                peerLoopfree, peerDiffusers);
     }
 
     public boolean runs(String part) {
-        return parts.contains(part);
+        return parts.contains(part) && (!part.equals("peer") || (peerLoopfree != null && peerDiffusers != null));
     }
 
     /** Repetitions of a measurement: few when quick. */

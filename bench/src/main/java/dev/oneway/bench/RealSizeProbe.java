@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * One real-size configuration in its own JVM, so its peak memory is its own: args model (random-sd15 or
- * random-sd21), side, sampler, warm-up runs, measured runs. Prints "RESULT loadS sPerImage denoiseS vaeS peakRssMb runs".
+ * random-sd21), side, sampler, warm-up runs, measured runs, and optionally the batch size (1). Prints
+ * "RESULT loadS sPerImage denoiseS vaeS peakRssMb runs" (per image: a batch's time divided by its size).
  */
 public final class RealSizeProbe {
 
@@ -19,20 +20,21 @@ public final class RealSizeProbe {
         Sampler sampler = Sampler.fromWireName(args[2]);
         int warmup = Integer.parseInt(args[3]);
         int repeats = Integer.parseInt(args[4]);
+        int batch = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         long loadStart = System.nanoTime();
         try (TiueEngine engine = EngineBench.load(RandomModels.cached(variant), null)) {
             double loadS = (System.nanoTime() - loadStart) / 1e9;
             for (int i = 0; i < warmup; i++) {
-                EngineBench.once(engine, 1, side, sampler);
+                EngineBench.once(engine, batch, side, sampler);
             }
             List<StageTimings> runs = new ArrayList<>();
             for (int i = 0; i < repeats; i++) {
-                runs.add(EngineBench.once(engine, 1, side, sampler));
+                runs.add(EngineBench.once(engine, batch, side, sampler));
             }
             System.out.println(Report.f("RESULT %.1f %.2f %.2f %.2f %d %d", loadS,
-                    Stats.median(runs.stream().mapToDouble(StageTimings::totalMs).toArray()) / 1000,
-                    Stats.median(runs.stream().mapToDouble(StageTimings::denoiseMs).toArray()) / 1000,
-                    Stats.median(runs.stream().mapToDouble(StageTimings::vaeMs).toArray()) / 1000,
+                    Stats.median(runs.stream().mapToDouble(StageTimings::totalMs).toArray()) / 1000 / batch,
+                    Stats.median(runs.stream().mapToDouble(StageTimings::denoiseMs).toArray()) / 1000 / batch,
+                    Stats.median(runs.stream().mapToDouble(StageTimings::vaeMs).toArray()) / 1000 / batch,
                     Machine.peakRssMb(), runs.size()));
         }
         System.exit(0);

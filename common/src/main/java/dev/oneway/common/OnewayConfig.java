@@ -188,6 +188,17 @@ public final class OnewayConfig {
         }
     }
 
+    /** ONEWAY_BATCH_POLICY: true when workers form the batch size they measured fastest, false for fixed batching. */
+    public boolean batchPolicyMeasured() {
+        String v = get(Setting.BATCH_POLICY).toLowerCase(java.util.Locale.ROOT);
+        return switch (v) {
+            case "measured" -> true;
+            case "fixed" -> false;
+            default -> throw new IllegalArgumentException(Setting.BATCH_POLICY.envName() + " must be measured or fixed, got '"
+                    + get(Setting.BATCH_POLICY) + "'");
+        };
+    }
+
     private void validate() {
         for (Setting s : Setting.values()) {
             if (isInteger(s.defaultValue())) {
@@ -206,6 +217,7 @@ public final class OnewayConfig {
         httpInstances();
         webhookSecrets();
         webhookAllowPrivate();
+        batchPolicyMeasured();
         defaultModel();
         for (String model : models().keySet()) {
             String topic = Topics.jobs(this, model);

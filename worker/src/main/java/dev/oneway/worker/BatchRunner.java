@@ -29,16 +29,20 @@ final class BatchRunner {
 
     private final ImageEngine engine;
     private final WorkerMetrics metrics;
+    private final BatchSizes sizes;
 
-    BatchRunner(ImageEngine engine, WorkerMetrics metrics) {
+    BatchRunner(ImageEngine engine, WorkerMetrics metrics, BatchSizes sizes) {
         this.engine = engine;
         this.metrics = metrics;
+        this.sizes = sizes;
     }
 
     /** @param progress the listener for a run of these jobs (the batch, or one job run alone) */
     List<Outcome> run(List<JobRequest> jobs, Function<List<JobRequest>, ProgressListener> progress) {
         try {
+            long start = System.nanoTime();
             List<Outcome> outcomes = succeeded(jobs, engine.generate(requests(jobs), progress.apply(jobs)));
+            sizes.measured(jobs.get(0).batchKey(), jobs.size(), (System.nanoTime() - start) / 1e6);
             metrics.engineBatch(jobs.size(), outcomes.get(0).image().timings());
             return outcomes;
         } catch (RuntimeException | OutOfMemoryError e) {

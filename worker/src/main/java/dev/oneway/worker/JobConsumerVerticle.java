@@ -42,6 +42,7 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
     private final String workerId;
     private final String groupInstanceId;
     private final WorkerMetrics metrics;
+    private final BatchSizes batchSizes;
     private final OffsetTracker offsets = new OffsetTracker();
     private final Set<Future<Void>> completing = new HashSet<>();
 
@@ -64,15 +65,17 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
      * @param workerId reported in each succeeded job's timings as "worker"
      * @param groupInstanceId static group membership (null: dynamic), so a restarted worker gets its partitions back
      * @param metrics shared by every worker verticle of the JVM and served by its {@link WorkerHttpServer}
+     * @param batchSizes how many jobs go in a batch; shared by the verticles of one engine, as it measures that engine
      */
-    public JobConsumerVerticle(OnewayConfig config, ServedModel model, String workerId, String groupInstanceId,
-                               WorkerMetrics metrics) {
+    JobConsumerVerticle(OnewayConfig config, ServedModel model, String workerId, String groupInstanceId,
+                        WorkerMetrics metrics, BatchSizes batchSizes) {
         this.config = config;
         this.model = model;
         this.engine = model.engine();
         this.workerId = workerId;
         this.groupInstanceId = groupInstanceId;
         this.metrics = metrics;
+        this.batchSizes = batchSizes;
     }
 
     public String workerId() {
@@ -109,9 +112,9 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
                 .compose(model -> watch.start().map(model))
                 .compose(model -> announcer.start(context).map(model))
                 .onSuccess(model -> {
-                    MicroBatcher<QueuedJob> batcher = new MicroBatcher<>(maxBatchSize,
+                    MicroBatcher<QueuedJob> batcher = new MicroBatcher<>(batchSizes,
                             config.getInt(Setting.MAX_BATCH_WAIT_MS), q -> q.job().batchKey());
-                    loop = new BatchLoop(context, workerId, batcher, engineExecutor, new BatchRunner(engine, metrics),
+                    loop = new BatchLoop(context, workerId, batcher, engineExecutor, new BatchRunner(engine, metrics, batchSizes),
                             model, offsets, watch, events, pipeline, metrics, this::track);
                     feed.start();
                     LOG.info("Worker {} serving model {}: consuming {} in group {}{}", workerId, this.model.name(), jobsTopic,

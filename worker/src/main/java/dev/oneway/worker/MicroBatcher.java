@@ -10,24 +10,26 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * Groups waiting items by batch key. A group is released as one batch once it holds {@code maxBatchSize}
- * items or its oldest item has waited {@code maxWaitMs}; among released groups the one waiting longest goes
- * first, so no shape starves. Time is passed in, which keeps the rule testable without clocks. Not thread-safe:
+ * Groups waiting items by batch key. A group is released as one batch once it holds its key's target size
+ * ({@link BatchSizes#target}: the maximum batch size, or the size a {@link BatchPolicy} found fastest) or its
+ * oldest item has waited {@code maxWaitMs}, then with as many items as {@link BatchSizes#take} says; among released
+ * groups the one waiting longest goes first, so no shape starves. Time is passed in, which keeps the rule testable without clocks. Not thread-safe:
  * the worker uses it from its event loop only.
  */
 final class MicroBatcher<T> {
 
-    private final int maxBatchSize;
+    private final BatchSizes sizes;
     private final long maxWaitMs;
     private final Function<T, String> keyOf;
     private final Map<String, Group<T>> groups = new LinkedHashMap<>();
     private int pending;
 
     MicroBatcher(int maxBatchSize, long maxWaitMs, Function<T, String> keyOf) {
-        if (maxBatchSize < 1) {
-            throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
-        }
-        this.maxBatchSize = maxBatchSize;
+        this(BatchSizes.fixed(maxBatchSize), maxWaitMs, keyOf);
+    }
+
+    MicroBatcher(BatchSizes sizes, long maxWaitMs, Function<T, String> keyOf) {
+        this.sizes = sizes;
         this.maxWaitMs = maxWaitMs;
         this.keyOf = keyOf;
     }
@@ -43,7 +45,7 @@ final class MicroBatcher<T> {
         long oldestSince = Long.MAX_VALUE;
         for (Map.Entry<String, Group<T>> e : groups.entrySet()) {
             Group<T> g = e.getValue();
-            boolean ready = g.items.size() >= maxBatchSize || nowMs - g.since >= maxWaitMs;
+            boolean ready = g.items.size() >= sizes.target(e.getKey()) || nowMs - g.since >= maxWaitMs;
             if (ready && g.since < oldestSince) {
                 oldestReady = e.getKey();
                 oldestSince = g.since;
@@ -53,7 +55,9 @@ final class MicroBatcher<T> {
             return Optional.empty();
         }
         Group<T> group = groups.get(oldestReady);
-        int n = Math.min(maxBatchSize, group.items.size());
+        int target = sizes.target(oldestReady);
+        int n = group.items.size() >= target ? target
+                : Math.max(1, Math.min(group.items.size(), sizes.take(oldestReady, group.items.size())));
         List<T> batch = new ArrayList<>(group.items.subList(0, n));
         group.items.subList(0, n).clear();
         if (group.items.isEmpty()) {
@@ -67,8 +71,9 @@ final class MicroBatcher<T> {
     /** Milliseconds until {@link #takeReady} will return a batch by age; 0 if one is ready now, -1 if nothing waits. */
     long msUntilReady(long nowMs) {
         long soonest = -1;
-        for (Group<T> g : groups.values()) {
-            long wait = g.items.size() >= maxBatchSize ? 0 : Math.max(0, g.since + maxWaitMs - nowMs);
+        for (Map.Entry<String, Group<T>> e : groups.entrySet()) {
+            Group<T> g = e.getValue();
+            long wait = g.items.size() >= sizes.target(e.getKey()) ? 0 : Math.max(0, g.since + maxWaitMs - nowMs);
             if (soonest < 0 || wait < soonest) {
                 soonest = wait;
             }

@@ -70,6 +70,21 @@ public final class WorkerMetrics {
         stages.get("png").record(nanos(t.pngMs()), TimeUnit.NANOSECONDS);
     }
 
+    /** The batch policy's running mean of seconds per image for one shape and batch size; registered once per pair. */
+    void batchPolicySize(BatchPolicy policy, String shape, int size) {
+        Gauge.builder("oneway.batch.policy.image", policy, p -> p.secondsPerImage(shape, size))
+                .description("Engine seconds per image measured by the batch policy, by batch shape and batch size")
+                .baseUnit("seconds").tag("shape", shape).tag("size", String.valueOf(size))
+                .strongReference(true).register(registry);
+    }
+
+    /** The batch size the policy forms for one shape (the best throughput measured); registered once per shape. */
+    void batchPolicyChoice(BatchPolicy policy, String shape) {
+        Gauge.builder("oneway.batch.policy.size", policy, p -> p.chosen(shape))
+                .description("Jobs per batch the batch policy forms for a batch shape: the size with the best measured throughput")
+                .tag("shape", shape).strongReference(true).register(registry);
+    }
+
     void uploaded(double ms) {
         upload.record(nanos(ms), TimeUnit.NANOSECONDS);
     }

@@ -37,7 +37,11 @@ public final class Workers {
             @Override
             public Future<?> start() {
                 List<Future<String>> pools = new ArrayList<>();
+                int maxBatchSize = config.getInt(Setting.MAX_BATCH_SIZE);
                 for (ServedModel model : models) {
+                    // One policy for the instances sharing this model's engine: it measures the engine, whoever fed it.
+                    BatchSizes batchSizes = config.batchPolicyMeasured() ? new BatchPolicy(maxBatchSize, metrics)
+                            : BatchSizes.fixed(maxBatchSize);
                     AtomicInteger instance = new AtomicInteger();
                     pools.add(vertx.deployVerticle(() -> {
                         int n = instance.incrementAndGet();
@@ -45,7 +49,7 @@ public final class Workers {
                         // partitions back on restart.
                         String groupInstanceId = stableId.isBlank() ? null : stableId + "-" + n;
                         String workerId = groupInstanceId != null ? groupInstanceId : nextWorkerId();
-                        return new JobConsumerVerticle(config, model, workerId, groupInstanceId, metrics);
+                        return new JobConsumerVerticle(config, model, workerId, groupInstanceId, metrics, batchSizes);
                     }, new DeploymentOptions().setInstances(instances)));
                 }
                 // One parent, so that undeploying its id stops the consumers and the deliverer (its children) together.

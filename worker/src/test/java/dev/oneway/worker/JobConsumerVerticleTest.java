@@ -88,6 +88,7 @@ class JobConsumerVerticleTest {
     KafkaProducer<String, String> producer;
     KafkaConsumer<String, String> events;
     MinioClient minio;
+    WorkerMetrics metrics;
     String deployment;
 
     @BeforeAll
@@ -464,6 +465,65 @@ class JobConsumerVerticleTest {
         }
     }
 
+    @Test
+    void whenAnImageCostsMoreInALargerBatchTheWorkerRunsJobsOneAtATime() throws Exception {
+        // 200 ms per image times the batch size: a batch of 2 takes 800 ms, twice the time per image of two alone.
+        List<Integer> sizes = runSaturated(24, n -> 200L * n * n);
+        assertEquals(List.of(1, 2), sizes.subList(0, 2), "starts alone, measures a batch of 2 once: " + sizes);
+        assertTrue(sizes.subList(2, sizes.size()).stream().filter(n -> n > 1).count() <= 1,
+                "then one at a time, but for a rare re-measurement: " + sizes);
+        assertTrue(metrics.scrape().contains("oneway_batch_policy_size{shape=\"" + shape() + "\"} 1.0"), metrics.scrape());
+    }
+
+    @Test
+    void whenAnImageCostsLessInALargerBatchTheWorkerFormsFullBatches() throws Exception {
+        // 600 ms per batch plus 30 ms per image: the fixed cost is shared, as on a GPU.
+        List<Integer> sizes = runSaturated(24, n -> 600L + 30L * n);
+        assertEquals(List.of(1, 2, 4), sizes.subList(0, 3), "climbs while each size is cheaper per image: " + sizes);
+        assertTrue(sizes.stream().filter(n -> n == 4).count() >= 4, "then full batches: " + sizes);
+        assertTrue(metrics.scrape().contains("oneway_batch_policy_size{shape=\"" + shape() + "\"} 4.0"), metrics.scrape());
+    }
+
+    /**
+     * Submits {@code jobs} jobs of one shape before the worker starts, so it always has a backlog, and runs them on the
+     * tiny engine slowed by {@code batchMs(n)} for a batch of n (a real sleep: the worker measures wall time); returns
+     * the batch sizes the worker formed, in order.
+     */
+    private List<Integer> runSaturated(int jobs, java.util.function.IntToLongFunction batchMs) throws Exception {
+        List<Integer> sizes = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<JobRequest> submitted = new ArrayList<>();
+        for (int i = 0; i < jobs; i++) {
+            submitted.add(job("alpha", "a queue of foxes " + i, i, tiny.defaults().sizeMultiple(), tiny.defaults().sizeMultiple()));
+        }
+        submitted.forEach(this::submit);
+        deployWorker(new ImageEngine() {
+            @Override
+            public ModelDefaults defaults() {
+                return tiny.defaults();
+            }
+
+            @Override
+            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+                sizes.add(batch.size());
+                List<GeneratedImage> images = tiny.generate(batch, progress);
+                try {
+                    Thread.sleep(batchMs.applyAsLong(batch.size()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return images;
+            }
+        });
+        Map<String, List<JobEvent>> byJob = awaitTerminal(submitted);
+        assertTrue(submitted.stream().allMatch(j -> last(byJob.get(j.id())).type() == EventType.SUCCEEDED));
+        assertCommittedEverything();
+        return List.copyOf(sizes);
+    }
+
+    private String shape() {
+        return job("alpha", "", 0, tiny.defaults().sizeMultiple(), tiny.defaults().sizeMultiple()).batchKey();
+    }
+
     private static List<org.apache.kafka.clients.admin.MemberDescription> members(Admin admin, String group) throws Exception {
         return List.copyOf(admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get().members());
     }
@@ -485,7 +545,8 @@ class JobConsumerVerticleTest {
     /** A worker serving {@link #MODEL} only, with this engine. */
     private void deployWorker(ImageEngine engine) throws Exception {
         ServedModel model = new ServedModel(MODEL, TinyModels.cached(TinyModels.Variant.SD15), engine);
-        deployment = await(Workers.deploy(vertx, config, List.of(model), 1, new WorkerMetrics()));
+        metrics = new WorkerMetrics();
+        deployment = await(Workers.deploy(vertx, config, List.of(model), 1, metrics));
     }
 
     private String jobsTopic() {

@@ -80,4 +80,40 @@ class MicroBatcherTest {
         assertEquals(1, b.pending());
         assertTrue(b.takeReady(50).orElseThrow().contains("64:p0-a"));
     }
+
+    @Test
+    void aPolicyThatFoundBatchesOfOneFastestReleasesEachItemAtOnce() {
+        BatchPolicy policy = new BatchPolicy(8, null);
+        policy.measured("64", 1, 100);
+        policy.measured("64", 2, 400); // 200 ms per image: worse than alone
+        MicroBatcher<String> b = new MicroBatcher<>(policy, 50, s -> s.substring(0, s.indexOf(':')));
+        for (String name : List.of("a", "b", "c")) {
+            b.add("64:" + name, 0);
+        }
+        assertEquals(0, b.msUntilReady(0), "no waiting for mates that would slow it down");
+        assertEquals(Optional.of(List.of("64:a")), b.takeReady(0));
+        assertEquals(Optional.of(List.of("64:b")), b.takeReady(0));
+    }
+
+    @Test
+    void aGroupBelowItsTargetGoesAtTheMaximumWaitWithTheCountThePolicyTakes() {
+        BatchSizes sizes = new BatchSizes() {
+            @Override
+            public int target(String key) {
+                return 8;
+            }
+
+            @Override
+            public int take(String key, int available) {
+                return available >= 2 ? 2 : 1; // as a policy that measured 2 cheapest among what waits
+            }
+        };
+        MicroBatcher<String> b = new MicroBatcher<>(sizes, 50, s -> s.substring(0, s.indexOf(':')));
+        for (String name : List.of("a", "b", "c")) {
+            b.add("64:" + name, 0);
+        }
+        assertEquals(Optional.empty(), b.takeReady(49));
+        assertEquals(Optional.of(List.of("64:a", "64:b")), b.takeReady(50));
+        assertEquals(Optional.of(List.of("64:c")), b.takeReady(50), "the rest has waited as long");
+    }
 }

@@ -5,7 +5,6 @@ import dev.oneway.engine.EngineOptions;
 import dev.oneway.engine.GeneratedImage;
 import dev.oneway.engine.GenerationRequest;
 import dev.oneway.engine.ModelDefaults;
-import dev.oneway.engine.ProgressListener;
 import dev.oneway.engine.Sampler;
 import dev.oneway.engine.StageTimings;
 import dev.oneway.engine.TiueEngine;
@@ -13,7 +12,6 @@ import dev.oneway.engine.tiny.RandomModels;
 import dev.oneway.engine.tiny.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -34,8 +32,11 @@ public final class EngineCli {
                        [--dtype auto|float32|float16] --out FILE.png
               bench    --model <folder>|tiny|tiny-sd21|random-sd15|random-sd21 [--batch 1,2,4] [--sampler tiue,looped]
                        [--steps K] [--width W] [--height H] [--decoder vae|taesd] [--repeats N] [--warmup N]
-                       [--device ...] [--dtype ...]
-            bench prints one JSON object per line and configuration.""";
+                       [--device ...] [--dtype ...] [--reexec yes|no]
+            bench sets OMP_WAIT_POLICY=PASSIVE and GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (starting itself again when
+            they are missing, unless --reexec no), warms up every sampler and batch, measures them in alternation for
+            --repeats rounds, and prints one JSON line for its environment, then one per sampler and batch: medians,
+            with msPerImageMin/Max and spreadPercent.""";
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
@@ -46,7 +47,7 @@ public final class EngineCli {
             Map<String, String> opts = parse(Arrays.copyOfRange(args, 1, args.length));
             switch (args[0]) {
                 case "generate" -> generate(opts);
-                case "bench" -> bench(opts);
+                case "bench" -> BenchCommand.run(opts, args);
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
         } catch (IllegalArgumentException e) {
@@ -75,56 +76,7 @@ public final class EngineCli {
         }
     }
 
-    private static void bench(Map<String, String> o) throws Exception {
-        int[] batches = Arrays.stream(o.getOrDefault("batch", "1,2,4").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-        List<Sampler> samplers = new ArrayList<>();
-        for (String s : o.getOrDefault("sampler", "tiue,looped").split(",")) {
-            samplers.add(Sampler.fromWireName(s.trim()));
-        }
-        int repeats = Integer.parseInt(o.getOrDefault("repeats", "3"));
-        int warmup = Integer.parseInt(o.getOrDefault("warmup", "1"));
-        String model = require(o, "model");
-        try (TiueEngine engine = TiueEngine.load(resolveModel(model), options(o))) {
-            for (Sampler sampler : samplers) {
-                for (int batch : batches) {
-                    Map<String, String> forSampler = new HashMap<>(o);
-                    forSampler.put("sampler", sampler.wireName());
-                    List<GenerationRequest> requests = new ArrayList<>();
-                    for (int i = 0; i < batch; i++) {
-                        forSampler.put("seed", Integer.toString(1000 + i));
-                        requests.add(request(engine.defaults(), forSampler, "a photo of a cat number " + i));
-                    }
-                    for (int i = 0; i < warmup; i++) {
-                        engine.generate(requests, ProgressListener.NONE);
-                    }
-                    double[] sums = new double[7];
-                    for (int r = 0; r < repeats; r++) {
-                        StageTimings t = engine.generate(requests, ProgressListener.NONE).get(0).timings();
-                        sums[0] += t.totalMs();
-                        sums[1] += t.textMs();
-                        sums[2] += t.encoderMs();
-                        sums[3] += t.decoderMs();
-                        sums[4] += t.vaeMs();
-                        sums[5] += t.schedulerMs();
-                        sums[6] += t.denoiseMs();
-                    }
-                    GenerationRequest first = requests.get(0);
-                    double batchMs = sums[0] / repeats;
-                    System.out.printf(Locale.ROOT,
-                            "{\"model\":\"%s\",\"device\":\"%s\",\"dtype\":\"%s\",\"sampler\":\"%s\",\"batch\":%d,\"steps\":%d,"
-                                    + "\"width\":%d,\"height\":%d,\"repeats\":%d,\"imagesPerSecond\":%.4f,\"msPerImage\":%.2f,"
-                                    + "\"batchMs\":%.2f,\"textMs\":%.2f,\"encoderMs\":%.2f,\"decoderMs\":%.2f,\"schedulerMs\":%.2f,"
-                                    + "\"denoiseMs\":%.2f,\"vaeMs\":%.2f,\"peakRssMb\":%d}%n",
-                            model, engine.device(), engine.dtype().name().toLowerCase(Locale.ROOT), sampler.wireName(), batch,
-                            first.steps(), first.width(), first.height(), repeats, batch * 1000.0 / batchMs, batchMs / batch,
-                            batchMs, sums[1] / repeats, sums[2] / repeats, sums[3] / repeats, sums[5] / repeats,
-                            sums[6] / repeats, sums[4] / repeats, peakRssMb());
-                }
-            }
-        }
-    }
-
-    private static GenerationRequest request(ModelDefaults d, Map<String, String> o, String prompt) {
+    static GenerationRequest request(ModelDefaults d, Map<String, String> o, String prompt) {
         return new GenerationRequest(prompt,
                 Long.parseLong(o.getOrDefault("seed", "0")),
                 Integer.parseInt(o.getOrDefault("width", Integer.toString(d.width()))),
@@ -155,7 +107,7 @@ public final class EngineCli {
         return new EngineOptions(o.get("device"), o.get("dtype"));
     }
 
-    private static long peakRssMb() {
+    static long peakRssMb() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmHWM:")) {
@@ -168,7 +120,7 @@ public final class EngineCli {
         return -1;
     }
 
-    private static String require(Map<String, String> o, String key) {
+    static String require(Map<String, String> o, String key) {
         String v = o.get(key);
         if (v == null) {
             throw new IllegalArgumentException("missing --" + key);
