@@ -60,7 +60,7 @@ class ModelsTest {
         assertEquals(4, sd15.getInteger("defaultSteps"));
         assertEquals(50, sd15.getInteger("maxSteps"));
         assertEquals(new JsonArray().add("tiue").add("looped"), sd15.getJsonArray("samplers"));
-        assertEquals(new JsonArray().add("vae"), sd15.getJsonArray("decoders"));
+        assertEquals(new JsonArray().add("vae").add("taesd"), sd15.getJsonArray("decoders"));
         JsonObject tiny = models.getJsonObject(1);
         assertEquals(TINY, tiny.getString("name"));
         assertEquals(false, tiny.getBoolean("default"));
@@ -110,6 +110,17 @@ class ModelsTest {
         assertEquals("width must be a multiple of 16 from 16 to 128, got 256 (model tiny)", tooWide.errorMessage());
         TestGateway.Response offGrid = gateway.postJob(ALPHA_KEY, new JsonObject().put("prompt", "a cat").put("width", 96));
         assertEquals("width must be a multiple of 64 from 64 to 1024, got 96 (model sd15)", offGrid.errorMessage());
+    }
+
+    @Test
+    void aDecoderIsHeldToTheDecodersOfTheModelTheJobNames() {
+        JsonObject draft = new JsonObject().put("prompt", "a cat").put("decoder", "taesd");
+
+        assertEquals(202, gateway.postJob(ALPHA_KEY, draft.copy().put("model", SD15)).status(), "sd15 announces taesd");
+        TestGateway.Response noTaesd = gateway.postJob(ALPHA_KEY, draft.copy().put("model", TINY));
+
+        assertEquals(400, noTaesd.status(), noTaesd.body());
+        assertEquals("decoder must be one of vae, got 'taesd' (model tiny)", noTaesd.errorMessage());
     }
 
     @Test

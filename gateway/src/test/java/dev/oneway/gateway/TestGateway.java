@@ -68,12 +68,16 @@ final class TestGateway implements AutoCloseable {
     /** A tiny model: 64x64 by default, multiples of 16 up to 128. */
     static final String TINY = "tiny";
 
-    /** What a worker serving a model with these limits announces, valid for a minute. */
+    /**
+     * What a worker serving a model with these limits announces, valid for a minute: the SD1.5 model (the default)
+     * with both decoders, the others with the VAE only.
+     */
     static ModelAnnouncement announcement(String model, int nativeSide, int sizeMultiple, int maxSide, int defaultSteps,
                                           int maxSteps) {
         Instant now = Instant.now();
+        List<String> decoders = model.equals(SD15) ? List.of("vae", "taesd") : List.of("vae");
         return new ModelAnnouncement(model, "test-worker-" + model, "sd15", nativeSide, nativeSide, sizeMultiple, maxSide,
-                defaultSteps, maxSteps, List.of("tiue", "looped"), "tiue", List.of("vae"), now, now.plusSeconds(60));
+                defaultSteps, maxSteps, List.of("tiue", "looped"), "tiue", decoders, now, now.plusSeconds(60));
     }
 
     /** sd15 (the default) and tiny, each announced by one worker. */
@@ -289,7 +293,8 @@ final class TestGateway implements AutoCloseable {
     void publishJobs(List<JobRequest> jobs) {
         List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
         for (JobRequest job : jobs) {
-            sent.add(worker.send(new ProducerRecord<>(config.get(Setting.JOBS_TOPIC), job.id(), job.toJson().encode())));
+            String model = job.model() != null ? job.model() : config.defaultModel();
+            sent.add(worker.send(new ProducerRecord<>(Topics.jobs(config, model), job.id(), job.toJson().encode())));
         }
         try {
             for (java.util.concurrent.Future<?> f : sent) {

@@ -75,7 +75,7 @@ class WebhookAndPreviewApiTest {
         assertEquals(true, response.json().getBoolean("previews"));
         assertEquals(new JsonObject().put("url", url).put("status", "pending"), response.json().getJsonObject("webhook"));
 
-        List<ConsumerRecord<String, String>> records = gateway.readTopic(Setting.JOBS_TOPIC,
+        List<ConsumerRecord<String, String>> records = gateway.readTopic(gateway.jobsTopic(),
                 read -> read.stream().anyMatch(r -> r.key().equals(id)));
         JobRequest onTopic = JobRequest.fromJson(new JsonObject(
                 records.stream().filter(r -> r.key().equals(id)).findFirst().orElseThrow().value()));
