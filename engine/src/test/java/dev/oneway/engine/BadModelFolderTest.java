@@ -56,7 +56,8 @@ class BadModelFolderTest {
         "tokenizer/vocab.json", "tokenizer/merges.txt", "tokenizer/special_tokens_map.json", "tokenizer/tokenizer_config.json",
         "text_encoder/config.json", "text_encoder/model.safetensors",
         "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
-        "vae/config.json", "vae/diffusion_pytorch_model.safetensors"})
+        "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+        "vae_tiny/config.json", "vae_tiny/diffusion_pytorch_model.safetensors"})
     void eachMissingFileIsNamed(String file) throws IOException {
         Path dir = copy("missing-" + file.replace('/', '-'));
         Files.delete(dir.resolve(file));
@@ -64,6 +65,18 @@ class BadModelFolderTest {
         String name = file.substring(file.indexOf('/') + 1);
         assertTrue(e.getMessage().contains(name)
                 && (e.getMessage().contains("not found") || e.getMessage().contains("is missing")), e.getMessage());
+    }
+
+    @Test
+    void aTaesdThatDoesNotFitTheVaesLatentsIsRefusedByName() throws IOException {
+        Path dir = copy("taesd-latents");
+        Path config = dir.resolve("vae_tiny/config.json");
+        Files.writeString(config, Files.readString(config).replace("\"latent_channels\" : 4", "\"latent_channels\" : 16"));
+
+        ModelException e = loadFails(dir);
+
+        assertTrue(e.getMessage().contains("vae_tiny/config.json") && e.getMessage().contains("latent_channels is 16"),
+                e.getMessage());
     }
 
     @Test
