@@ -127,6 +127,33 @@ class PlaygroundTest {
     }
 
     @Test
+    void theModelPickerListsTheServedModelsAndTheJobRunsOnTheOneChosenWithItsDecoder() {
+        browser.get(system.baseUrl() + "/");
+        fill("key", KEY);
+        fill("prompt", "a red fox on the other model"); // leaving the key field loads the models for that key
+        WebDriverWait patience = new WebDriverWait(browser, OnewayClient.PATIENCE);
+        patience.until(b -> new Select(b.findElement(By.id("model"))).getOptions().stream()
+                .anyMatch(o -> "tiny-sd21".equals(o.getAttribute("value"))));
+        String label = new Select(browser.findElement(By.id("model"))).getOptions().stream()
+                .filter(o -> "tiny-sd21".equals(o.getAttribute("value"))).findFirst().orElseThrow().getText();
+        assertTrue(label.contains("multiple of 16 up to 128") && label.contains("taesd"), label);
+        new Select(browser.findElement(By.id("model"))).selectByValue("tiny-sd21");
+        new Select(browser.findElement(By.id("decoder"))).selectByValue("taesd");
+        browser.findElement(By.id("submit")).click();
+
+        patience.until(ExpectedConditions.textToBe(By.id("state"), "succeeded"));
+        String id = browser.findElement(By.id("job-id")).getText();
+        OnewayClient client = new OnewayClient(system.vertx(), system.httpPort());
+        try {
+            OnewayClient.Reply job = client.get(KEY, "/v1/jobs/" + id);
+            assertEquals("tiny-sd21", job.json().getString("model"), job.body().toString());
+            assertEquals("taesd", job.json().getString("decoder"), job.body().toString());
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
     void aRejectedSubmissionReplacesThePreviousResultWithTheErrorUnderTheButton() {
         browser.get(system.baseUrl() + "/");
         fill("key", KEY);
