@@ -37,12 +37,6 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
         this(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, null, DEFAULT_DECODER, false, null);
     }
 
-    /** This job with another model, decoder, previews choice and webhook. */
-    public JobRequest with(String model, String decoder, boolean previews, String webhook) {
-        return new JobRequest(id, tenant, prompt, seed, width, height, steps, sampler, createdAt, model, decoder,
-                previews, webhook);
-    }
-
     /** Jobs with equal batch keys may share one engine batch (the engine decodes a batch with one decoder). */
     public String batchKey() {
         return model + "/" + width + "x" + height + "/" + steps + "/" + sampler + "/" + decoder;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.Setting;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -29,7 +30,10 @@ import org.junit.jupiter.api.Test;
  */
 class WebSocketLimitsTest {
 
-    private static final int WRITE_QUEUE_BYTES = 64 * 1024;
+    /** Room for about 8 of the 60 KB frames; the paused client's backlog (12 MB) overflows it many times over. */
+    private static final int WRITE_QUEUE_BYTES = 512 * 1024;
+    /** Jobs published at once: a burst the reading client can always hold in its queue. */
+    private static final int CHUNK = 4;
     private static final int PROMPT_CHARS = 60_000;
     private static final int JOBS = 200; // 200 frames of 60 KB: 12 MB, more than any socket buffers hold
 
@@ -65,10 +69,20 @@ class WebSocketLimitsTest {
         for (int i = 0; i < JOBS; i++) {
             jobs.add(new JobRequest(UUID.randomUUID().toString(), "alpha", prompt, i, 512, 512, 4, "tiue", Instant.now()));
         }
-        gateway.publishJobs(jobs);
-
-        for (int i = 0; i < JOBS; i++) {
-            assertEquals("job.queued", reader.next().getString("type"), "the reading client's frame " + i);
+        // Published a few at a time, each batch read by the reading client before the next: it keeps up, as a reader
+        // does, while the paused client's backlog only grows (a burst faster than any client reads is another matter:
+        // the queue limit is what a client may fall behind by).
+        for (int from = 0; from < JOBS; from += CHUNK) {
+            gateway.publishJobs(jobs.subList(from, Math.min(JOBS, from + CHUNK)));
+            for (int i = from; i < Math.min(JOBS, from + CHUNK); i++) {
+                JsonObject frame;
+                try {
+                    frame = reader.next();
+                } catch (AssertionError e) {
+                    throw new AssertionError("the reading client got " + i + " of " + JOBS + " frames: " + e.getMessage(), e);
+                }
+                assertEquals("job.queued", frame.getString("type"), "the reading client's frame " + i);
+            }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!gateway.get("/metrics", null).body().contains("oneway_websocket_closed_slow_total 1.0")) {
