@@ -32,14 +32,17 @@ final class JobView {
 
     /** A job this gateway just got acknowledged: counted as unfinished at once, until its record is read back. */
     void acceptedHere(JobRequest job) {
-        if (!jobs.containsKey(job.id())) {
-            acceptedNotYetRead.put(job.id(), job.tenant());
+        // Put, then look: the follower folds the record on its own thread (jobs first, then this map), so whichever
+        // order the two run in, no entry outlives its record (checking before putting could leak one for good, and
+        // with it a unit of the tenant's quota).
+        acceptedNotYetRead.put(job.id(), job.tenant());
+        if (jobs.containsKey(job.id())) {
+            acceptedNotYetRead.remove(job.id());
         }
     }
 
     /** Folds a job record read from the jobs topic; the new state when it made a job exist, else null. */
     JobState applyRecord(JobRequest record) {
-        acceptedNotYetRead.remove(record.id());
         JobState[] created = {null};
         update(record.id(), current -> {
             JobState next = JobState.withRecord(current, record);
@@ -48,6 +51,7 @@ final class JobView {
             }
             return next;
         });
+        acceptedNotYetRead.remove(record.id()); // after the job is in the view: see acceptedHere
         return created[0];
     }
 

@@ -54,8 +54,6 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
     private CompletionPipeline pipeline;
     private BatchLoop loop;
     private int backlogLimit;
-    private Future<Void> commitInFlight;
-    private boolean commitAgain;
     private boolean stopping;
 
     /**
@@ -208,34 +206,13 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
         completing.add(completion);
         completion.onComplete(ar -> {
             completing.remove(completion);
-            commitSoon();
+            feed.commitFinished(offsets);
             if (loop != null && !stopping) {
                 feed.pause(loop.waiting() >= backlogLimit);
             }
         });
     }
 
-    /** One commit at a time; finishes during a commit are covered by the next one. */
-    private void commitSoon() {
-        if (commitInFlight != null) {
-            commitAgain = true;
-            return;
-        }
-        Map<TopicPartition, Long> ready = offsets.committable();
-        if (ready.isEmpty()) {
-            return;
-        }
-        commitInFlight = feed.commit(ready)
-                .onSuccess(v -> offsets.committed(ready))
-                .onFailure(e -> LOG.warn("Worker {}: commit of {} failed: {}", workerId, ready, e.toString()))
-                .onComplete(ar -> {
-                    commitInFlight = null;
-                    if (commitAgain) {
-                        commitAgain = false;
-                        commitSoon();
-                    }
-                });
-    }
 
     private static Future<Void> closeQuietly(Future<Void> closing) {
         if (closing == null) {

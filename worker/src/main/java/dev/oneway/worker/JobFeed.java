@@ -65,6 +65,9 @@ final class JobFeed implements ConsumerRebalanceListener {
     private volatile boolean started;
     private volatile boolean wantPaused;
     private boolean paused;
+    /** On the owner's context: the commit under way, and whether more finished while it ran. */
+    private Future<Void> commitInFlight;
+    private boolean commitAgain;
 
     JobFeed(Map<String, Object> properties, String topic, Context context, Owner owner, String name) {
         this.consumer = new KafkaConsumer<>(properties);
@@ -79,6 +82,31 @@ final class JobFeed implements ConsumerRebalanceListener {
     void start() {
         started = true;
         thread.start();
+    }
+
+    /**
+     * Commits what {@code offsets} has finished, one commit at a time: what finishes while a commit is under way goes
+     * in the next one. On the owner's context.
+     */
+    void commitFinished(OffsetTracker offsets) {
+        if (commitInFlight != null) {
+            commitAgain = true;
+            return;
+        }
+        Map<TopicPartition, Long> ready = offsets.committable();
+        if (ready.isEmpty()) {
+            return;
+        }
+        commitInFlight = commit(ready)
+                .onSuccess(v -> offsets.committed(ready))
+                .onFailure(e -> LOG.warn("{}: commit of {} failed: {}", thread.getName(), ready, e.toString()))
+                .onComplete(ar -> {
+                    commitInFlight = null;
+                    if (commitAgain) {
+                        commitAgain = false;
+                        commitFinished(offsets);
+                    }
+                });
     }
 
     /** Commits offsets (the next record to read, per partition); completes when Kafka has them. */

@@ -78,8 +78,6 @@ final class WebhookDeliverer extends VerticleBase implements JobFeed.Owner {
     private RetryPolicy kafka;
     private int inFlight;
     private boolean stopping;
-    private Future<Void> commitInFlight;
-    private boolean commitAgain;
 
     WebhookDeliverer(OnewayConfig config, String clientId) {
         this.config = config;
@@ -156,12 +154,12 @@ final class WebhookDeliverer extends VerticleBase implements JobFeed.Owner {
                 deliver(delivery, event).onComplete(ar -> {
                     inFlight--;
                     feed.pause(inFlight >= MAX_IN_FLIGHT);
-                    commitSoon();
+                    feed.commitFinished(offsets);
                 });
             }
         }
         feed.pause(inFlight >= MAX_IN_FLIGHT);
-        commitSoon();
+        feed.commitFinished(offsets);
     }
 
     /** Sends until delivered or given up, records the outcome on the job, then marks the offset finished. */
@@ -269,26 +267,6 @@ final class WebhookDeliverer extends VerticleBase implements JobFeed.Owner {
                 .put("data", data);
     }
 
-    private void commitSoon() {
-        if (commitInFlight != null) {
-            commitAgain = true;
-            return;
-        }
-        Map<TopicPartition, Long> ready = offsets.committable();
-        if (ready.isEmpty()) {
-            return;
-        }
-        commitInFlight = feed.commit(ready)
-                .onSuccess(v -> offsets.committed(ready))
-                .onFailure(e -> LOG.warn("Webhook deliverer {}: commit of {} failed: {}", clientId, ready, e.toString()))
-                .onComplete(ar -> {
-                    commitInFlight = null;
-                    if (commitAgain) {
-                        commitAgain = false;
-                        commitSoon();
-                    }
-                });
-    }
 
     private static String message(Throwable e) {
         Throwable cause = e instanceof RetryPolicy.NonRetriable && e.getCause() != null ? e.getCause() : e;

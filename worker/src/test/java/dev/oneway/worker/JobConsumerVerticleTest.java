@@ -409,7 +409,7 @@ class JobConsumerVerticleTest {
                 List.of(a.width(), a.height(), a.sizeMultiple(), a.maxSide(), a.defaultSteps(), a.maxSteps()),
                 "the limits are the loaded model's, its steps capped by the worker's ONEWAY_MAX_STEPS");
         assertEquals("sd15", a.family());
-        assertEquals(List.of("vae"), a.decoders());
+        assertEquals(List.of("vae", "taesd"), a.decoders(), "the generated tiny model has its vae_tiny/");
         assertTrue(a.liveAt(java.time.Instant.now()));
 
         JobRequest misplaced = new JobRequest(UUID.randomUUID().toString(), "alpha", "names the other model", 3, 64, 64, 2,
