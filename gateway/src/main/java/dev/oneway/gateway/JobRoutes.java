@@ -131,14 +131,13 @@ final class JobRoutes {
 
     void get(RoutingContext ctx) {
         String id = JobIds.parse(ctx.pathParam("id"));
-        readable(ctx).compose(v -> render(find(ctx, id)))
+        readable(ctx, id).compose(this::render)
                 .onSuccess(body -> Responses.json(ctx, 200, body)).onFailure(ctx::fail);
     }
 
     void image(RoutingContext ctx) {
         String id = JobIds.parse(ctx.pathParam("id"));
-        readable(ctx).compose(v -> {
-            JobState job = find(ctx, id);
+        readable(ctx, id).compose(job -> {
             return switch (job.status()) {
                 case SUCCEEDED -> links.linkFor(job.result());
                 case QUEUED, RUNNING -> throw new ApiError(409, "not_ready",
@@ -162,8 +161,7 @@ final class JobRoutes {
     void cancel(RoutingContext ctx) {
         String id = JobIds.parse(ctx.pathParam("id"));
         String tenant = ctx.get(ApiKeys.TENANT);
-        readable(ctx).compose(v -> {
-            JobState job = find(ctx, id);
+        readable(ctx, id).compose(job -> {
             if (job.status() != JobStatus.QUEUED) {
                 return Future.succeededFuture(job);
             }
@@ -315,9 +313,22 @@ final class JobRoutes {
         return viewReader.readToEnd(ctx.vertx().getOrCreateContext()).recover(err -> Future.failedFuture(kafkaUnavailable()));
     }
 
-    /** The read barrier before answering for a job (see {@link JobViewVerticle#readToEndOrAsIs}). */
-    private Future<Void> readable(RoutingContext ctx) {
-        return viewReader.readToEndOrAsIs(ctx.vertx().getOrCreateContext());
+    /**
+     * The job for a read, after the read barrier. While Kafka is away the view is used as it is (a stale answer beats
+     * none), with the jobs this gateway accepted but has not read back yet; an id still unknown then is a 503, not a
+     * 404: its record may be on the log, and a 404 after a 202 would misreport an accepted job.
+     */
+    private Future<JobState> readable(RoutingContext ctx, String id) {
+        String tenant = ctx.get(ApiKeys.TENANT);
+        return viewReader.readToEnd(ctx.vertx().getOrCreateContext()).transform(read -> {
+            Optional<JobState> job = view.findIncludingAcceptedHere(id, tenant);
+            if (job.isPresent()) {
+                return Future.succeededFuture(job.get());
+            }
+            return Future.failedFuture(read.succeeded() ? ApiError.noSuchJob(id) : ApiError.unavailable(
+                    "kafka_unavailable", "the job log cannot be read now, so whether job " + id + " exists is not known; "
+                            + "retry shortly", 5));
+        });
     }
 
     private static ApiError kafkaUnavailable() {

@@ -20,7 +20,7 @@ final class JobView {
     private final ConcurrentHashMap<String, AtomicInteger> unfinishedByTenant = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, JobRequest> firstClaims = new ConcurrentHashMap<>();
     /** Jobs this gateway got acknowledged whose records it has not read back yet: they count against the quota. */
-    private final ConcurrentHashMap<String, String> acceptedNotYetRead = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, JobRequest> acceptedNotYetRead = new ConcurrentHashMap<>();
     /** Submissions waiting for Kafka's acknowledgement on any event loop of this gateway, by tenant. */
     private final ConcurrentHashMap<String, AtomicInteger> submittingByTenant = new ConcurrentHashMap<>();
     private volatile boolean caughtUp;
@@ -35,7 +35,7 @@ final class JobView {
         // Put, then look: the follower folds the record on its own thread (jobs first, then this map), so whichever
         // order the two run in, no entry outlives its record (checking before putting could leak one for good, and
         // with it a unit of the tenant's quota).
-        acceptedNotYetRead.put(job.id(), job.tenant());
+        acceptedNotYetRead.put(job.id(), job);
         if (jobs.containsKey(job.id())) {
             acceptedNotYetRead.remove(job.id());
         }
@@ -99,13 +99,23 @@ final class JobView {
     }
 
     /**
+     * The job as {@link #find} has it, else, if this gateway accepted it and has not read its record back yet (Kafka
+     * went away in between), as accepted: queued. For answering reads while the log cannot be read.
+     */
+    Optional<JobState> findIncludingAcceptedHere(String id, String tenant) {
+        return find(id, tenant).or(() -> Optional.ofNullable(acceptedNotYetRead.get(id))
+                .filter(job -> job.tenant().equals(tenant))
+                .map(job -> JobState.withRecord(null, job)));
+    }
+
+    /**
      * Queued or running jobs of a tenant, as far as the log has been read, plus those this gateway just accepted and
      * those it is submitting.
      */
     int unfinished(String tenant) {
         AtomicInteger count = unfinishedByTenant.get(tenant);
         AtomicInteger submitting = submittingByTenant.get(tenant);
-        long mine = acceptedNotYetRead.isEmpty() ? 0 : acceptedNotYetRead.values().stream().filter(tenant::equals).count();
+        long mine = acceptedNotYetRead.isEmpty() ? 0 : acceptedNotYetRead.values().stream().filter(j -> j.tenant().equals(tenant)).count();
         return (count == null ? 0 : count.get()) + (submitting == null ? 0 : submitting.get()) + (int) mine;
     }
 

@@ -37,6 +37,10 @@ class KafkaOutageTest {
             assertEquals(200, gateway.get("/health/live", null).status());
             assertEquals("queued", gateway.get("/v1/jobs/" + before, ALPHA_KEY).json().getString("status"),
                     "accepted jobs are still answered from the view");
+            TestGateway.Response unknown = gateway.get("/v1/jobs/" + java.util.UUID.randomUUID(), ALPHA_KEY);
+            assertEquals(503, unknown.status(), "while the log cannot be read an unknown id may be an accepted job "
+                    + "not read yet: not a 404 " + unknown.body());
+            assertEquals("kafka_unavailable", unknown.errorCode());
 
             kafka.start();
             long deadline = System.nanoTime() + 30_000_000_000L;

@@ -63,7 +63,8 @@ public final class Standalone {
                     .append(": ").append(model.family()).append(", default ").append(d.width()).append('x')
                     .append(d.height()).append(", ").append(d.steps()).append(" steps, sampler ")
                     .append(d.sampler().wireName()).append("; width and height multiples of ").append(d.sizeMultiple())
-                    .append(" up to ").append(d.maxSide()).append(", 1 to ").append(d.maxSteps()).append(" steps; decoders ")
+                    .append(" up to ").append(d.maxSide()).append(", 1 to ")
+                    .append(Math.min(d.maxSteps(), config.getInt(Setting.MAX_STEPS))).append(" steps; decoders ")
                     .append(String.join(", ", model.decoders())).append("; jobs topic ")
                     .append(Topics.jobs(config, model.name())).append('\n');
         }

@@ -98,7 +98,9 @@ class JobSystemTest {
             assertEquals(2, model.getInteger("workers"), "ONEWAY_WORKER_INSTANCES consumers per model: " + model.encode());
             assertEquals("ready", model.getString("status"));
             assertEquals(e.getKey().endsWith("sd21") ? "sd21" : "sd15", model.getString("family"), "from the folder's configs");
-            assertEquals(List.of(d.width(), d.height(), d.sizeMultiple(), d.maxSide(), d.steps(), d.maxSteps()),
+            // the model allows its scheduler's timesteps; the worker announces them capped by ONEWAY_MAX_STEPS
+            int maxSteps = Math.min(d.maxSteps(), system.config().getInt(Setting.MAX_STEPS));
+            assertEquals(List.of(d.width(), d.height(), d.sizeMultiple(), d.maxSide(), d.steps(), maxSteps),
                     List.of(model.getInteger("nativeWidth"), model.getInteger("nativeHeight"), model.getInteger("sizeMultiple"),
                             model.getInteger("maxSide"), model.getInteger("defaultSteps"), model.getInteger("maxSteps")),
                     model.encode());

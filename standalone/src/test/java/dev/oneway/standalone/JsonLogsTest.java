@@ -72,20 +72,27 @@ class JsonLogsTest {
             Matcher api = API_LINE.matcher(apiLine);
             assertTrue(api.matches());
             String limits;
-            String defaults;
+            List<String> modelLines;
             try (OnewayClient client = new OnewayClient(vertx, Integer.parseInt(api.group(1)))) {
-                // The banner states the limits and defaults in force: the ones the served API document names.
-                JsonObject fields = new JsonObject(new ObjectMapper(new YAMLFactory()).readValue(
+                // The banner states the limits and defaults in force: the ones GET /v1/models and the served API
+                // document name.
+                JsonObject prompt = new JsonObject(new ObjectMapper(new YAMLFactory()).readValue(
                         client.get(null, "/openapi.yaml").body().toString(), new TypeReference<Map<String, Object>>() { }))
                         .getJsonObject("components").getJsonObject("schemas").getJsonObject("JobSubmission")
-                        .getJsonObject("properties");
-                JsonObject width = fields.getJsonObject("width");
-                limits = "Limits:     width and height multiples of " + width.getInteger("multipleOf") + " up to "
-                        + width.getInteger("maximum") + ", 1 to " + fields.getJsonObject("steps").getInteger("maximum")
-                        + " steps, prompts up to " + fields.getJsonObject("prompt").getInteger("maxLength") + " characters";
-                defaults = "(default " + width.getInteger("default") + "x" + fields.getJsonObject("height").getInteger("default")
-                        + ", " + fields.getJsonObject("steps").getInteger("default") + " steps, sampler "
-                        + fields.getJsonObject("sampler").getString("default") + ")";
+                        .getJsonObject("properties").getJsonObject("prompt");
+                limits = "Limits:     prompts up to " + prompt.getInteger("maxLength") + " characters";
+                JsonObject listed = client.get(KEY, "/v1/models").json();
+                List<String> lines = new ArrayList<>();
+                for (Object o : listed.getJsonArray("models")) {
+                    JsonObject m = (JsonObject) o;
+                    lines.add("    " + m.getString("name") + (m.getBoolean("default") ? " (default)" : "") + ": "
+                            + m.getString("family") + ", default " + m.getInteger("nativeWidth") + "x"
+                            + m.getInteger("nativeHeight") + ", " + m.getInteger("defaultSteps") + " steps, sampler "
+                            + m.getString("defaultSampler") + "; width and height multiples of " + m.getInteger("sizeMultiple")
+                            + " up to " + m.getInteger("maxSide") + ", 1 to " + m.getInteger("maxSteps") + " steps; decoders "
+                            + String.join(", ", m.getJsonArray("decoders").stream().map(String::valueOf).toList()) + "; jobs topic ");
+                }
+                modelLines = lines;
                 JsonObject request = new JsonObject().put("prompt", "a lantern in the fog").put("width", 64).put("height", 64);
                 String id = client.submit(KEY, request).json().getString("id");
                 assertEquals("succeeded", client.awaitFinished(KEY, id).getString("status"));
@@ -126,8 +133,10 @@ class JsonLogsTest {
             List<String> banner = oneways.subList(bannerStart, bannerEnd + 1);
             assertTrue(banner.contains("Oneway is running."), "banner: " + banner);
             assertTrue(banner.contains("  " + limits), "the banner states the limits in force (" + limits + "): " + banner);
-            assertTrue(banner.stream().anyMatch(line -> line.trim().startsWith("Model:") && line.endsWith(defaults)),
-                    "the banner states the defaults " + defaults + ": " + banner);
+            for (String model : modelLines) {
+                assertTrue(banner.stream().anyMatch(line -> line.startsWith(model)),
+                        "the banner states each model's defaults and limits as GET /v1/models does (" + model + "): " + banner);
+            }
             assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*Kafka:\\s+127\\.0\\.0\\.1:\\d+ .*")), "banner: " + banner);
             assertTrue(banner.stream().anyMatch(line -> line.matches("\\s*S3:\\s+http://127\\.0\\.0\\.1:\\d+ .*secret key .*")),
                     "the banner names the S3 endpoint and its credentials: " + banner);
