@@ -132,12 +132,12 @@ class PlaygroundTest {
         fill("key", KEY);
         fill("prompt", "a red fox on the other model"); // leaving the key field loads the models for that key
         WebDriverWait patience = new WebDriverWait(browser, OnewayClient.PATIENCE);
-        patience.until(b -> new Select(b.findElement(By.id("model"))).getOptions().stream()
-                .anyMatch(o -> "tiny-sd21".equals(o.getAttribute("value"))));
-        String label = new Select(browser.findElement(By.id("model"))).getOptions().stream()
-                .filter(o -> "tiny-sd21".equals(o.getAttribute("value"))).findFirst().orElseThrow().getText();
+        // Read and chosen in one script each: the page may refill the picker (once per key it sees) meanwhile.
+        String label = patience.until(b -> (String) ((JavascriptExecutor) b).executeScript(
+                "const o = Array.from(document.getElementById('model').options).find(o => o.value === 'tiny-sd21');"
+                        + " return o ? o.text : null;"));
         assertTrue(label.contains("multiple of 16 up to 128") && label.contains("taesd"), label);
-        new Select(browser.findElement(By.id("model"))).selectByValue("tiny-sd21");
+        ((JavascriptExecutor) browser).executeScript("document.getElementById('model').value = 'tiny-sd21';");
         new Select(browser.findElement(By.id("decoder"))).selectByValue("taesd");
         browser.findElement(By.id("submit")).click();
 
