@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the performance suite; writes docs/benchmarks.md and docs/bench-*.png.
-#   bench/run.sh [--quick] [--skip-512] [--only engine,gateway,wrk,overhead,fanout,realsize,peer] [--skip PARTS] ...
+#   bench/run.sh [--quick] [--skip-512] [--only engine,gateway,wrk,overhead,saturation,fanout,realsize,peer] [--skip PARTS] ...
 #   With --peer-loopfree LOOPFREE_CHECKOUT --peer-diffusers DIFFUSERS_CHECKOUT it also runs tools/peer/run.sh (the
 #   authors' Loopfree inference on the same folder) against the engine.
 # (All flags: bench/src/main/java/dev/oneway/bench/BenchOptions.java.)

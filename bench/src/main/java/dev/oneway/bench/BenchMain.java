@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Runs the performance suite and writes docs/benchmarks.md with PNG charts beside it. Parts: engine
- * (goals 1-3), gateway (4), overhead (5), fanout (6), realsize (7), peer (8, with the Loopfree and diffusers
+ * (goals 1-3), gateway and wrk (4), overhead (5), saturation (issue 15's system goal), fanout (6), realsize (7), peer (8, with the Loopfree and diffusers
  * checkouts given); see {@link BenchOptions}.
  */
 public final class BenchMain {
@@ -41,6 +41,9 @@ public final class BenchMain {
         }
         if (options.runs("overhead")) {
             sections.add(new OverheadBench(options).run());
+        }
+        if (options.runs("saturation")) {
+            sections.add(new SaturationBench(options).run());
         }
         if (options.runs("fanout")) {
             for (int connections : options.connections()) {

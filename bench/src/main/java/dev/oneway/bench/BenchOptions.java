@@ -21,8 +21,8 @@ import java.util.Set;
 public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<Integer> sizes, List<Integer> connections,
                            Path docs, boolean realBatching, Path peerLoopfree, Path peerDiffusers) {
 
-    public static final List<String> ALL_PARTS = List.of("engine", "gateway", "wrk", "overhead", "fanout", "realsize",
-            "peer");
+    public static final List<String> ALL_PARTS = List.of("engine", "gateway", "wrk", "overhead", "saturation", "fanout",
+            "realsize", "peer");
 
     public static final String USAGE = """
             java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,wrk,overhead,fanout,realsize,peer]

@@ -115,6 +115,16 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** SIGTERM, then waits up to a minute for the process to end (Oneway's processes stop cleanly on it). */
+    public void terminate() {
+        process.destroy();
+        try {
+            process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
         in.close();

@@ -3,6 +3,7 @@ package dev.oneway.bench;
 import static dev.oneway.bench.Report.f;
 
 import dev.oneway.gateway.GatewayMain;
+import dev.oneway.worker.WorkerMain;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -87,8 +88,17 @@ public final class WrkBench {
             env.put("ONEWAY_API_KEYS", "demo:demo-key");
             env.put("ONEWAY_JOBS_PER_MINUTE_PER_TENANT", "1000000000");
             env.put("ONEWAY_MAX_UNFINISHED_JOBS_PER_TENANT", "1000000000");
+            env.put("ONEWAY_MODELS", "tiny-sd15=tiny:sd15");
+            Map<String, String> workerEnv = new LinkedHashMap<>(env);
+            workerEnv.put("ONEWAY_WORKER_HTTP_PORT", "0");
             try (ChildJvm gatewayJvm = new ChildJvm("2g", env, List.of(), GatewayMain.class)) {
                 awaitReady(gatewayPort);
+                // The gateway accepts jobs for models whose workers announced their limits. One worker announces the
+                // tiny model and stops (its limits stay known under the model's key), so no job of the benchmark runs.
+                try (ChildJvm worker = new ChildJvm("1g", workerEnv, List.of(), WorkerMain.class)) {
+                    awaitAccepting(gatewayPort);
+                    worker.terminate();
+                }
                 Path script = Files.createTempFile("oneway-wrk-", ".lua");
                 Files.writeString(script, SCRIPT);
                 for (int r = 0; r < rounds; r++) {
@@ -173,6 +183,33 @@ public final class WrkBench {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
+    }
+
+    /** Until a job submitted to the gateway is accepted (202): its model's worker has announced itself. */
+    private static void awaitAccepting(int port) {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/v1/jobs")).timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer demo-key")
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"is the model known yet\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 202) {
+                    return;
+                }
+                last = response.statusCode() + " " + response.body();
+                Thread.sleep(500);
+            } catch (IOException e) {
+                last = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("the gateway on port " + port + " accepted no job in 3 minutes; last answer " + last);
     }
 
     private static void awaitReady(int port) {

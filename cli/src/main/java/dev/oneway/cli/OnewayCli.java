@@ -47,6 +47,7 @@ public final class OnewayCli {
                                    [--timeout SECONDS] [--server URL] [--key KEY]
                    oneway status JOB_ID [--server URL] [--key KEY]
                    oneway models [--server URL] [--key KEY]
+                   ./oneway serve   (the script in the repository: runs the whole system in one JVM)
 
             generate  submits a job, prints its states and a progress bar as they happen, and saves the PNG
                       (default FILE: JOB_ID.png); --webhook: a URL that gets the finished job as a signed POST

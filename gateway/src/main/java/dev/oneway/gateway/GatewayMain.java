@@ -33,6 +33,7 @@ public final class GatewayMain {
             }
             Shutdown.flushLogs();
         }, "oneway-gateway-shutdown"));
+        Shutdown.exitZeroOnStopSignals();
         try {
             // Awaited here, not in a callback: System.exit on an event loop would wait for the shutdown hook,
             // which waits for Vert.x to close that very event loop.

@@ -9,12 +9,16 @@ import dev.oneway.worker.EngineLoader;
 import dev.oneway.worker.ServedModel;
 import java.nio.file.Path;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code java -jar standalone/target/oneway-standalone.jar}: Kafka, S3, gateway and worker in one JVM, with
  * broker log and images under ONEWAY_DATA_DIR. Prints where to send requests and with which key.
  */
 public final class Standalone {
+    private static final Logger LOG = LoggerFactory.getLogger(Standalone.class);
+
     private Standalone() { }
 
     public static void main(String[] args) {
@@ -36,9 +40,12 @@ public final class Standalone {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("Oneway stopping");
             system.close();
+            LOG.info("Oneway stopped");
             Shutdown.flushLogs();
         }, "oneway-standalone-shutdown"));
+        Shutdown.exitZeroOnStopSignals();
         System.out.print(banner(system, dataDir));
     }
 

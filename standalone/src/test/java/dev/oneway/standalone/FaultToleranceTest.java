@@ -161,6 +161,7 @@ class FaultToleranceTest {
             child.terminate();
             Integer exit = child.awaitExit(graceMs + Shutdown.CLOSE_MARGIN_MS + 30_000);
             assertNotNull(exit, "the worker exits after its grace period at the latest: " + child.describe());
+            assertEquals(0, exit, "SIGTERM is a normal stop: exit status 0");
             run.faultEnded();
             assertTrue(child.output().contains("Worker stopped"), "a clean stop: " + child.output());
             Map<String, JsonObject> finals = run.finish();
@@ -189,8 +190,8 @@ class FaultToleranceTest {
 
             gateway.terminate();
             assertEquals((short) 1001, OnewayClient.await(listener.closed()), "a close frame: going away");
-            assertNotNull(gateway.awaitExit(graceMs + Shutdown.CLOSE_MARGIN_MS + 30_000),
-                    "the gateway exits after its grace period at the latest: " + gateway.describe());
+            assertEquals(0, gateway.awaitExit(graceMs + Shutdown.CLOSE_MARGIN_MS + 30_000),
+                    "the gateway exits, with status 0, after its grace period at the latest: " + gateway.describe());
             run.faultEnded();
             assertTrue(gateway.output().contains("Gateway stopped"), "a clean stop: " + gateway.output());
             run.finish();

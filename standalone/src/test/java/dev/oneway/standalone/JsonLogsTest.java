@@ -151,6 +151,24 @@ class JsonLogsTest {
             assertEquals(1, lines.stream().filter(line -> line.contains("serving the generated TINY model")).count(),
                     "the tiny-model warning appears once: " + lines);
             assertFalse(lines.stream().anyMatch(line -> line.contains("Failed to detect GPU count")), "no CUDA warning: " + lines);
+
+            // Ctrl-C (SIGINT, what a terminal sends) stops it cleanly: exit status 0, and what it writes while
+            // stopping is JSON lines too, with no stack trace.
+            int before = output.size();
+            Process kill = new ProcessBuilder("sh", "-c", "kill -INT " + process.pid()).inheritIO().start();
+            assertEquals(0, kill.waitFor(), "kill -INT");
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the standalone stops within 60 s of Ctrl-C");
+            reader.join(TimeUnit.SECONDS.toMillis(10));
+            assertEquals(0, process.exitValue(), "exit status after Ctrl-C: " + output.subList(before, output.size()));
+            List<String> stopping = new ArrayList<>(output.subList(before, output.size()));
+            assertTrue(stopping.stream().anyMatch(line -> isJsonObject(line) && "Oneway stopped".equals(new JsonObject(line).getString("message"))),
+                    "it says it stopped: " + stopping);
+            for (String line : stopping) {
+                assertTrue(isJsonObject(line) || NATIVE_LINE.matcher(line).matches(),
+                        "while stopping, a line that is not a JSON object: " + line + " in " + stopping);
+                assertFalse(line.contains("\tat ") || line.contains("\\tat ") || line.contains("Exception"),
+                        "a stack trace while stopping: " + stopping);
+            }
         } finally {
             vertx.close();
             process.destroy(); // SIGTERM: the shutdown hook stops the system

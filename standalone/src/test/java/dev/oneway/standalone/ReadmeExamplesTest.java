@@ -57,7 +57,7 @@ class ReadmeExamplesTest {
         exports = blocks.stream().filter(b -> b.contains("export ONEWAY=") && b.contains("export KEY=")).findFirst()
                 .orElseThrow(() -> new AssertionError("README sets ONEWAY and KEY in a bash block"));
         curlExamples = blocks.stream().filter(b -> b.contains("curl ") && b.contains("$ONEWAY") && b.contains("$KEY")).toList();
-        // Only what `./mvnw ... exec:exec -pl standalone` has: the default settings (a free port instead of 8080).
+        // Only what `./oneway serve` has: the default settings (a free port instead of 8080).
         system = OnewaySystem.builder().dataDir(dataDir).set(Setting.HTTP_PORT, 0).start();
         client = new OnewayClient(system.vertx(), system.httpPort());
     }

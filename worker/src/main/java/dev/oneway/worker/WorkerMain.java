@@ -38,6 +38,7 @@ public final class WorkerMain {
             }
             Shutdown.flushLogs();
         }, "oneway-worker-shutdown"));
+        Shutdown.exitZeroOnStopSignals();
         WorkerMetrics metrics = new WorkerMetrics();
         WorkerHttpServer http = new WorkerHttpServer(config, metrics);
         List<EngineLoader.LoadedModel> models;

@@ -1,0 +1,233 @@
+package dev.oneway.bench;
+
+import static dev.oneway.bench.Report.f;
+
+import dev.oneway.common.Setting;
+import dev.oneway.engine.GenerationRequest;
+import dev.oneway.engine.ProgressListener;
+import dev.oneway.engine.Sampler;
+import dev.oneway.engine.TiueEngine;
+import dev.oneway.engine.tiny.RandomModels;
+import dev.oneway.standalone.OnewaySystem;
+import dev.oneway.worker.EngineLoader;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Issue 15's system goal: a saturated worker with the batch policy (ONEWAY_BATCH_POLICY=measured) against a fixed
+ * batch of 8, and both against the engine's own best images/s on the same model and size. Each arm is the whole
+ * system in this JVM (embedded Kafka and S3, gateway, one worker): a warm-up burst (unmeasured: it is where the policy
+ * learns), then a burst of jobs submitted at once; images/s = jobs / (last job.succeeded frame - first submit).
+ */
+public final class SaturationBench {
+
+    record Case(String label, String model, Path folder, int side, int warmupJobs, int jobs, int[] engineBatches,
+                int engineRuns) { }
+
+    record Arm(String policy, double imagesPerSecond, Map<Integer, Integer> batches) {
+        double meanBatch() {
+            int jobs = batches.values().stream().mapToInt(Integer::intValue).sum();
+            return batches.entrySet().stream().mapToDouble(e -> e.getKey() * (double) e.getValue()).sum() / jobs;
+        }
+    }
+
+    private final BenchOptions options;
+
+    public SaturationBench(BenchOptions options) {
+        this.options = options;
+    }
+
+    public Section run() {
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("tiny (SD1.5-style), 64x64", "tiny:sd15", EngineLoader.modelDir("tiny-sd15", "tiny:sd15"), 64,
+                options.quick() ? 16 : 32, options.quick() ? 32 : 96, new int[] {1, 2, 4, 8}, options.quick() ? 3 : 7));
+        if (!options.quick()) {
+            cases.add(new Case("SD1.5 (random weights), 256x256", "random", RandomModels.cached(RandomModels.Variant.SD15), 256,
+                    6, 8, new int[] {1, 2, 4}, 1));
+        }
+        List<List<String>> rows = new ArrayList<>();
+        List<Goal> goals = new ArrayList<>();
+        for (Case c : cases) {
+            double[] engine = engineImagesPerSecond(c);
+            int best = 0;
+            for (int i = 1; i < engine.length; i++) {
+                best = engine[i] > engine[best] ? i : best;
+            }
+            Arm measured = measure(c, "measured");
+            Arm fixed = measure(c, "fixed");
+            StringBuilder engineCell = new StringBuilder();
+            for (int i = 0; i < engine.length; i++) {
+                engineCell.append(i == 0 ? "" : ", ").append(c.engineBatches()[i]).append(": ").append(f("%.3f", engine[i]));
+            }
+            for (Arm arm : List.of(measured, fixed)) {
+                rows.add(List.of(c.label(), arm.policy().equals("measured") ? "measured (default)" : "fixed, up to 8",
+                        Integer.toString(c.jobs()), f("**%.3f**", arm.imagesPerSecond()), f("%.0f%%", 100 * arm.imagesPerSecond() / engine[best]),
+                        f("%.2f", arm.meanBatch()), arm.batches().toString(), engineCell.toString()));
+            }
+            double share = measured.imagesPerSecond() / engine[best];
+            goals.add(new Goal("15", "saturated system images/s with the batch policy vs the engine's best, " + c.label(), ">= 95%",
+                    f("%.0f%% (%.3f vs %.3f images/s at batch %d; fixed batch 8: %.3f)", 100 * share, measured.imagesPerSecond(),
+                            engine[best], c.engineBatches()[best], fixed.imagesPerSecond()), share >= 0.95));
+        }
+        String md = "The whole system in the benchmark JVM (embedded Kafka and S3, gateway, one worker with "
+                + "`ONEWAY_MAX_BATCH_SIZE=8`), once with the batch policy (`ONEWAY_BATCH_POLICY=measured`, the default) and once "
+                + "batching as many jobs as wait (`fixed`). Each arm: a warm-up burst, unmeasured (where the policy learns), then "
+                + "a burst of jobs submitted at once; images/s = jobs / (last job.succeeded frame - first submit), PNG upload and "
+                + "Kafka included. *Engine* is `TiueEngine.generate` alone on the same folder and size in the same JVM (median "
+                + "images/s per batch size after a warm-up of each); the share is against its best batch size. *Batches* counts the "
+                + "measured jobs by the size of the batch they ran in.\n\n"
+                + Report.table(List.of("model", "policy", "jobs", "images/s", "of engine's best", "mean batch", "batches (size=jobs)",
+                "engine images/s by batch size"), rows);
+        return new Section("5b. Saturated worker: batch policy vs a fixed batch of 8", md, goals);
+    }
+
+    private double[] engineImagesPerSecond(Case c) {
+        EngineBench.log("saturation: engine alone, %s, batches %s", c.label(), java.util.Arrays.toString(c.engineBatches()));
+        double[] out = new double[c.engineBatches().length];
+        try (TiueEngine engine = EngineBench.load(c.folder(), null)) {
+            for (int batch : c.engineBatches()) {
+                generate(engine, batch, c.side()); // warm-up of this shape
+            }
+            double[][] perRound = new double[c.engineBatches().length][c.engineRuns()];
+            for (int r = 0; r < c.engineRuns(); r++) {
+                for (int i = 0; i < c.engineBatches().length; i++) {
+                    int batch = c.engineBatches()[(i + r) % c.engineBatches().length];
+                    int slot = (i + r) % c.engineBatches().length;
+                    long start = System.nanoTime();
+                    generate(engine, batch, c.side());
+                    perRound[slot][r] = batch / ((System.nanoTime() - start) / 1e9);
+                }
+            }
+            for (int i = 0; i < out.length; i++) {
+                out[i] = Stats.median(perRound[i]);
+                EngineBench.log("  batch %d: %.3f images/s", c.engineBatches()[i], out[i]);
+            }
+        }
+        return out;
+    }
+
+    private static void generate(TiueEngine engine, int batch, int side) {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            requests.add(new GenerationRequest("a lighthouse at dusk number " + i, 7000 + i, side, side, 4, Sampler.TIUE));
+        }
+        engine.generate(requests, ProgressListener.NONE);
+    }
+
+    private Arm measure(Case c, String policy) {
+        EngineBench.log("saturation: %s, policy %s, %d + %d jobs", c.label(), policy, c.warmupJobs(), c.jobs());
+        Path data;
+        try {
+            data = Files.createTempDirectory("oneway-bench-saturation-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String model = "bench";
+        try (OnewaySystem system = OnewaySystem.builder().dataDir(data)
+                .set(Setting.HTTP_PORT, 0)
+                .set(Setting.MODELS, model + "=" + (c.model().startsWith("tiny:") ? c.model() : c.folder().toString()))
+                .set(Setting.BATCH_POLICY, policy)
+                .set(Setting.MAX_BATCH_SIZE, 8)
+                .set(Setting.JOBS_PER_MINUTE_PER_TENANT, 1_000_000)
+                .set(Setting.MAX_UNFINISHED_JOBS_PER_TENANT, 1_000_000)
+                .start()) {
+            Vertx vertx = system.vertx();
+            Map<String, JsonObject> finished = new ConcurrentHashMap<>();
+            Map<String, Long> arrived = new ConcurrentHashMap<>();
+            WebSocketClient ws = vertx.createWebSocketClient();
+            CountDownLatch connected = new CountDownLatch(1);
+            vertx.runOnContext(v -> ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(system.httpPort())
+                            .setURI("/v1/events").addHeader("Authorization", "Bearer demo-key"))
+                    .onSuccess(socket -> {
+                        socket.textMessageHandler(text -> {
+                            long now = System.nanoTime();
+                            JsonObject frame = new JsonObject(text);
+                            if ("job.succeeded".equals(frame.getString("type"))
+                                    && finished.putIfAbsent(frame.getString("id"), frame) == null) {
+                                arrived.put(frame.getString("id"), now);
+                            } else if ("job.failed".equals(frame.getString("type"))) {
+                                System.err.println("[bench] a job failed: " + text);
+                            }
+                        });
+                        connected.countDown();
+                    }));
+            if (!connected.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("no WebSocket");
+            }
+            HttpClientAgent http = vertx.createHttpClient();
+            RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(system.httpPort())
+                    .setURI("/v1/jobs").putHeader("Authorization", "Bearer demo-key").putHeader("Content-Type", "application/json");
+            List<String> warmup = burst(vertx, http, post, c, 0, c.warmupJobs());
+            await(() -> warmup.stream().allMatch(finished::containsKey), 1800);
+            long start = System.nanoTime();
+            List<String> measured = burst(vertx, http, post, c, 100_000, c.jobs());
+            await(() -> measured.stream().allMatch(finished::containsKey), 3600);
+            long last = measured.stream().mapToLong(arrived::get).max().orElseThrow();
+            Map<Integer, Integer> batches = new TreeMap<>();
+            for (String id : measured) {
+                batches.merge(finished.get(id).getInteger("batchSize", 1), 1, Integer::sum);
+            }
+            Arm arm = new Arm(policy, c.jobs() / ((last - start) / 1e9), batches);
+            EngineBench.log("  %.3f images/s, batches %s", arm.imagesPerSecond(), batches);
+            return arm;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Submits {@code count} jobs at once; returns their ids once all were accepted. */
+    private static List<String> burst(Vertx vertx, HttpClientAgent http, RequestOptions post, Case c, int seed0, int count)
+            throws InterruptedException {
+        List<String> ids = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch accepted = new CountDownLatch(count);
+        for (int i = 0; i < count; i++) {
+            String body = new JsonObject().put("prompt", "a lighthouse at dusk number " + (seed0 + i)).put("seed", seed0 + i)
+                    .put("width", c.side()).put("height", c.side()).put("model", "bench").encode();
+            vertx.runOnContext(v -> http.request(post)
+                    .compose(req -> req.send(Buffer.buffer(body)))
+                    .compose(resp -> resp.body().map(b -> {
+                        if (resp.statusCode() != 202) {
+                            throw new IllegalStateException("submit answered " + resp.statusCode() + ": " + b);
+                        }
+                        return new JsonObject(b).getString("id");
+                    }))
+                    .onSuccess(id -> {
+                        ids.add(id);
+                        accepted.countDown();
+                    })
+                    .onFailure(err -> System.err.println("[bench] submit failed: " + err)));
+        }
+        if (!accepted.await(120, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(accepted.getCount() + " of " + count + " jobs not accepted in 120 s");
+        }
+        return ids;
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out after " + seconds + " s");
+            }
+            Thread.sleep(20);
+        }
+    }
+}
