@@ -61,7 +61,7 @@ public final class BenchMain {
                 minutes + " min" + (options.quick() ? " (--quick: fewer repetitions, smaller sizes)" : ""));
         Path report = options.docs().resolve("benchmarks.md");
         String command = "bench/run.sh" + (args.length == 0 ? "" : " " + String.join(" ", args));
-        Files.writeString(report, Report.render(command, machine, sections, Report.keptNotes(report)));
+        Files.writeString(report, Report.render(command, machine, started, sections, Report.previous(report)));
         System.out.println("[bench] wrote " + report.toAbsolutePath());
         System.exit(0); // Kafka and Vert.x leave non-daemon threads behind
     }

@@ -163,7 +163,7 @@ public final class FanOutBench {
                         f("%.1f KiB heap, %.1f KiB RSS", heapPerConnection, rssPerConnection), heapPerConnection <= 12)
                 : new Goal("6", f("memory per WebSocket connection, %,d connections", connections), "reported",
                         f("%.1f KiB heap, %.1f KiB RSS", heapPerConnection, rssPerConnection), null));
-        return new Section(f("6. WebSocket fan-out, %,d clients", connections), md, goals);
+        return new Section(f("6. WebSocket fan-out, %,d clients", connections), md, goals, "fanout-" + requested);
     }
 
     private static int withinOpenFilesLimit(int requested) {

@@ -52,7 +52,13 @@ public final class WrkBench {
             end
             """;
 
-    record Run(double requestsPerSecond, long statusErrors, long socketErrors, double p50Ms, double p99Ms) { }
+    /**
+     * One measured wrk run.
+     *
+     * @param cpuMsPerThousand CPU time (user + system) per 1,000 requests of each process taking part, wrk included
+     */
+    record Run(double requestsPerSecond, long statusErrors, long socketErrors, double p50Ms, double p99Ms,
+               Map<String, Double> cpuMsPerThousand) { }
 
     private final BenchOptions options;
 
@@ -101,12 +107,21 @@ public final class WrkBench {
                 }
                 Path script = Files.createTempFile("oneway-wrk-", ".lua");
                 Files.writeString(script, SCRIPT);
+                Map<String, Long> bareProcesses = Map.of("bare endpoint JVM", bareServer.pid());
+                Map<String, Long> gatewayProcesses = new LinkedHashMap<>();
+                gatewayProcesses.put("gateway JVM", gatewayJvm.pid());
+                gatewayProcesses.put("Kafka JVM", kafka.pid());
+                gatewayProcesses.put("S3 JVM", s3.pid());
+                // The JIT and the Kafka client's batches take longer than a round's warm-up to settle: one long warm-up.
+                EngineBench.log("wrk: warming up both for %d s", 4 * warmupS);
+                wrk(barePort, script, 2 * warmupS, Map.of());
+                wrk(gatewayPort, script, 4 * warmupS, Map.of());
                 for (int r = 0; r < rounds; r++) {
                     EngineBench.log("wrk: round %d of %d", r + 1, rounds);
-                    wrk(barePort, script, warmupS);
-                    Run b = wrk(barePort, script, measureS);
-                    wrk(gatewayPort, script, warmupS);
-                    Run g = wrk(gatewayPort, script, measureS);
+                    wrk(barePort, script, warmupS, Map.of());
+                    Run b = wrk(barePort, script, measureS, bareProcesses);
+                    wrk(gatewayPort, script, warmupS, Map.of());
+                    Run g = wrk(gatewayPort, script, measureS, gatewayProcesses);
                     bare.add(b);
                     gateway.add(g);
                     ratios[r] = g.requestsPerSecond() / b.requestsPerSecond();
@@ -138,31 +153,83 @@ public final class WrkBench {
                 Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().availableProcessors(), warmupS, measureS)
                 + Report.table(List.of("round", "target", "requests/s", "non-202", "socket errors", "p50", "p99"), rows)
                 + f("%nMedian: gateway %.0f req/s, bare %.0f req/s; median of per-round ratios **%.0f%%**.%n", gatewayMedian,
-                bareMedian, 100 * ratio);
+                bareMedian, 100 * ratio)
+                + cpuTable(gateway, bare);
         return new Section("4b. Gateway under wrk", md, List.of(new Goal("4", "POST /v1/jobs req/s vs bare Vert.x 202 (wrk)",
                 ">= 35%", f("%.0f%% (%.0f vs %.0f req/s)", 100 * ratio, gatewayMedian, bareMedian), ratio >= 0.35)));
     }
 
-    private static Run wrk(int port, Path script, int seconds) {
+    /**
+     * Where the machine's CPU goes per request: each process's CPU time per 1,000 requests (median over rounds). The
+     * machine has {@code cores} x 1,000 ms of CPU per second, so the sum bounds the requests/s this machine can serve.
+     */
+    private static String cpuTable(List<Run> gateway, List<Run> bare) {
+        List<List<String>> rows = new ArrayList<>();
+        double[] sums = new double[2];
+        int column = 0;
+        for (List<Run> runs : List.of(gateway, bare)) {
+            for (String name : runs.get(0).cpuMsPerThousand().keySet()) {
+                double ms = Stats.median(runs.stream().mapToDouble(r -> r.cpuMsPerThousand().get(name)).toArray());
+                sums[column] += ms;
+                rows.add(List.of(column == 0 ? "gateway POST /v1/jobs" : "bare Vert.x 202", name, f("%.0f", ms)));
+            }
+            column++;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        return f("%nCPU time (user + system) of each process per 1,000 requests, median over the rounds. This machine has "
+                + "%d cores, %,d ms of CPU per second in all: the processes' sum bounds the requests/s it can serve at "
+                + "%,d x 1,000 / sum.%n%n", cores, cores * 1000, cores * 1000)
+                + Report.table(List.of("target", "process", "CPU ms per 1,000 requests"), rows)
+                + f("%nSum: gateway side %.0f ms per 1,000 requests (bound %.0f req/s), bare side %.0f ms (bound %.0f req/s).%n",
+                sums[0], cores * 1e6 / sums[0], sums[1], cores * 1e6 / sums[1]);
+    }
+
+    /** One wrk run; the CPU time of {@code processes} (name to pid) and of wrk itself is taken over the run. */
+    private static Run wrk(int port, Path script, int seconds, Map<String, Long> processes) {
         try {
-            Process wrk = new ProcessBuilder("wrk", "-t" + THREADS, "-c" + CONNECTIONS, "-d" + seconds + "s", "--latency",
-                    "-s", script.toString(), "http://127.0.0.1:" + port + "/v1/jobs").redirectErrorStream(true).start();
+            Map<String, Long> before = new LinkedHashMap<>();
+            processes.forEach((name, pid) -> before.put(name, cpuNanos(pid)));
+            // bash's `times` prints the CPU time of its children (wrk) on its second line
+            Process wrk = new ProcessBuilder("bash", "-c", "wrk -t" + THREADS + " -c" + CONNECTIONS + " -d" + seconds
+                    + "s --latency -s '" + script + "' http://127.0.0.1:" + port + "/v1/jobs && echo TIMES && times")
+                    .redirectErrorStream(true).start();
             String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (wrk.waitFor() != 0 || !out.contains("WRK ")) {
+            if (wrk.waitFor() != 0 || !out.contains("WRK ") || !out.contains("TIMES")) {
                 throw new IllegalStateException("wrk failed: " + out);
             }
             String line = out.substring(out.indexOf("WRK ") + 4).lines().findFirst().orElseThrow();
             Map<String, String> v = GatewayBench.fields(line);
             double seconds2 = Long.parseLong(v.get("duration_us")) / 1e6;
-            return new Run(Long.parseLong(v.get("requests")) / seconds2, Long.parseLong(v.get("status_errors")),
+            long requests = Long.parseLong(v.get("requests"));
+            Map<String, Double> cpu = new LinkedHashMap<>();
+            processes.forEach((name, pid) -> cpu.put(name, (cpuNanos(pid) - before.get(name)) / 1e6 / requests * 1000));
+            List<String> times = out.substring(out.indexOf("TIMES")).lines().skip(1).toList();
+            cpu.put("wrk", shellTimesSeconds(times.get(1)) * 1000 / requests * 1000);
+            return new Run(requests / seconds2, Long.parseLong(v.get("status_errors")),
                     Long.parseLong(v.get("socket_errors")), Long.parseLong(v.get("p50_us")) / 1000.0,
-                    Long.parseLong(v.get("p99_us")) / 1000.0);
+                    Long.parseLong(v.get("p99_us")) / 1000.0, cpu);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** User + system CPU time of a live process so far. */
+    static long cpuNanos(long pid) {
+        return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(Duration::toNanos)
+                .orElseThrow(() -> new IllegalStateException("no CPU time for process " + pid));
+    }
+
+    /** "0m1.250s 0m0.420s" (bash's `times`: user, system) in seconds. */
+    static double shellTimesSeconds(String line) {
+        double total = 0;
+        for (String t : line.trim().split("\\s+")) {
+            int m = t.indexOf('m');
+            total += Integer.parseInt(t.substring(0, m)) * 60 + Double.parseDouble(t.substring(m + 1, t.length() - 1));
+        }
+        return total;
     }
 
     private static boolean wrkInstalled() {
