@@ -2,7 +2,8 @@
 # The authors' Loopfree inference on a model folder, timed at batch 1 (tools/peer/loopfree_peer.py).
 #   tools/peer/run.sh LOOPFREE_CHECKOUT DIFFUSERS_CHECKOUT MODEL_FOLDER SIZE [WARMUP] [REPEATS]
 # Python: $PEER_PYTHON if set, else python3 when it imports torch, transformers and safetensors, else a virtual
-# environment made once at ${PEER_VENV:-/tmp/oneway-peer-venv} from the machine's wheels (pip's own configuration).
+# environment made once at ${PEER_VENV:-/tmp/oneway-peer-venv} from the machine's wheels (pip's own configuration);
+# diffusers itself needs requests.
 # The threading environment is the engine bench's: OMP_WAIT_POLICY=PASSIVE, GLIBC_TUNABLES=glibc.malloc.hugetlb=1.
 set -euo pipefail
 if [ $# -lt 4 ]; then
@@ -12,7 +13,7 @@ fi
 loopfree=$(cd "$1" && pwd); diffusers=$(cd "$2" && pwd); model=$3; size=$4; warmup=${5:-1}; repeats=${6:-3}
 [ -f "$loopfree/loopfree.py" ] || { echo "no loopfree.py in $loopfree: not a Loopfree checkout" >&2; exit 2; }
 [ -d "$diffusers/src/diffusers" ] || { echo "no src/diffusers in $diffusers: not a diffusers checkout" >&2; exit 2; }
-needs="import torch, transformers, safetensors, PIL, numpy"
+needs="import torch, transformers, safetensors, PIL, numpy, requests"
 python=${PEER_PYTHON:-}
 if [ -z "$python" ]; then
   if python3 -c "$needs" 2>/dev/null; then
@@ -22,7 +23,7 @@ if [ -z "$python" ]; then
     if ! "$venv/bin/python" -c "$needs" 2>/dev/null; then
       echo "[peer] making $venv (torch, transformers, safetensors from the machine's wheels)" >&2
       python3 -m venv "$venv"
-      "$venv/bin/pip" install -q torch transformers safetensors pillow numpy >&2
+      "$venv/bin/pip" install -q torch transformers safetensors pillow numpy requests >&2
     fi
     python=$venv/bin/python
   fi

@@ -17,17 +17,19 @@ import java.util.Set;
  * @param realBatching also measure batching (1 vs 4) on SD1.5 at realSide (slow)
  * @param peerLoopfree a Loopfree checkout, for the peer part (null: the part does not run)
  * @param peerDiffusers a diffusers checkout whose src/ the peer part runs Loopfree with
+ * @param peerRoundsAsked rounds of the peer part asked for with --peer-rounds (0: the default)
  */
 public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<Integer> sizes, List<Integer> connections,
-                           Path docs, boolean realBatching, Path peerLoopfree, Path peerDiffusers) {
+                           Path docs, boolean realBatching, Path peerLoopfree, Path peerDiffusers,
+                           int peerRoundsAsked) {
 
     public static final List<String> ALL_PARTS = List.of("engine", "gateway", "wrk", "overhead", "saturation", "fanout",
             "realsize", "peer");
 
     public static final String USAGE = """
-            java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,wrk,overhead,fanout,realsize,peer]
+            java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,wrk,overhead,saturation,fanout,realsize,peer]
                  [--skip realsize,...] [--skip-512] [--real-side 256] [--real-batching] [--connections 5000,20000] [--docs docs]
-                 [--peer-loopfree LOOPFREE_CHECKOUT --peer-diffusers DIFFUSERS_CHECKOUT]
+                 [--peer-loopfree LOOPFREE_CHECKOUT --peer-diffusers DIFFUSERS_CHECKOUT [--peer-rounds 2]]
             Runs the benchmarks and writes <docs>/benchmarks.md and <docs>/bench-*.png. The peer part (the authors'
             Loopfree inference against the engine on the same folder, tools/peer/) runs when both checkouts are given.""";
 
@@ -41,6 +43,7 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
         Path docs = Path.of("docs");
         Path peerLoopfree = null;
         Path peerDiffusers = null;
+        int peerRounds = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -53,6 +56,7 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
                         .map(String::trim).map(Integer::parseInt).toList();
                 case "--docs" -> docs = Path.of(value(args, ++i));
                 case "--peer-loopfree" -> peerLoopfree = Path.of(value(args, ++i));
+                case "--peer-rounds" -> peerRounds = Integer.parseInt(value(args, ++i));
                 case "--peer-diffusers" -> peerDiffusers = Path.of(value(args, ++i));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'\n" + USAGE);
             }
@@ -60,11 +64,16 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
         List<Integer> sizes = quick || skip512 ? List.of(256) : List.of(256, 512);
         return new BenchOptions(quick, parts, realSide != null ? realSide : quick ? 128 : 256, sizes,
                 connections != null ? connections : quick ? List.of(500) : List.of(5000, 20_000), docs, realBatching,
-                peerLoopfree, peerDiffusers);
+                peerLoopfree, peerDiffusers, peerRounds);
     }
 
     public boolean runs(String part) {
         return parts.contains(part) && (!part.equals("peer") || (peerLoopfree != null && peerDiffusers != null));
+    }
+
+    /** Rounds of the peer part (each: the authors' code, the engine at batch 1, at batch 2): 2, 1 when quick. */
+    public int peerRounds() {
+        return peerRoundsAsked > 0 ? peerRoundsAsked : quick ? 1 : 2;
     }
 
     /** Repetitions of a measurement: few when quick. */

@@ -49,6 +49,9 @@ public final class FanOutBench {
         Map<String, Long> sentAt = new ConcurrentHashMap<>();
         List<Double> latencies = java.util.Collections.synchronizedList(new ArrayList<>(connections * events));
         AtomicLong frames = new AtomicLong();
+        // per event: the latency of its first and of its last frame (the fan-out's spread)
+        Map<String, double[]> firstAndLast = new ConcurrentHashMap<>();
+        double[] cpuMsPerEvent = new double[2]; // gateway JVM (with its Kafka), this JVM (the clients)
         long[] memBefore;
         long[] memAfter;
         double[] ms;
@@ -79,9 +82,13 @@ public final class FanOutBench {
                     sockets.add(socket);
                     socket.textMessageHandler(text -> {
                         long now = System.nanoTime();
-                        Long sent = sentAt.get(idOf(text));
+                        String id = idOf(text);
+                        Long sent = sentAt.get(id);
                         if (sent != null) {
-                            latencies.add((now - sent) / 1e6);
+                            double latency = (now - sent) / 1e6;
+                            latencies.add(latency);
+                            firstAndLast.merge(id, new double[] {latency, latency},
+                                    (a, b) -> new double[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
                             frames.incrementAndGet();
                         }
                     });
@@ -103,15 +110,19 @@ public final class FanOutBench {
                 // one unmeasured event first: connections, JIT and the consumer's first fetch
                 sendEvent(producer, null);
                 Thread.sleep(2000);
+                long gatewayCpu = WrkBench.cpuNanos(server.pid());
+                long ownCpu = WrkBench.cpuNanos(ProcessHandle.current().pid());
                 for (int e = 0; e < events; e++) {
                     sendEvent(producer, sentAt);
                     Thread.sleep(gapMs);
                 }
-            }
-            long expected = (long) connections * events;
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (frames.get() < expected && System.nanoTime() < deadline) {
-                Thread.sleep(50);
+                long expected = (long) connections * events;
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (frames.get() < expected && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                cpuMsPerEvent[0] = (WrkBench.cpuNanos(server.pid()) - gatewayCpu) / 1e6 / events;
+                cpuMsPerEvent[1] = (WrkBench.cpuNanos(ProcessHandle.current().pid()) - ownCpu) / 1e6 / events;
             }
             synchronized (latencies) {
                 ms = OverheadBench.unbox(latencies);
@@ -149,6 +160,14 @@ public final class FanOutBench {
                 + Report.table(List.of("frames expected", "frames received", "p50 ms", "p90 ms", "p99 ms", "max ms"),
                 List.of(List.of(Long.toString(expected), Long.toString(ms.length), f("%.1f", p50), f("%.1f", Stats.percentile(ms, 90)),
                         f("**%.1f**", p99), f("%.1f", max))))
+                + f("%nPer event (medians over the %d events): the first client had its frame after **%.1f ms** (the produce, "
+                + "the gateway's fetch and one write), the last after **%.1f ms**; the difference is the fan-out of %,d frames. "
+                + "CPU time per event: gateway JVM (with its Kafka broker) %.1f ms, %.1f us per frame; benchmark JVM (the "
+                + "%,d clients, and the producer) %.1f ms, %.1f us per frame.%n", events,
+                Stats.median(firstAndLast.values().stream().mapToDouble(v -> v[0]).toArray()),
+                Stats.median(firstAndLast.values().stream().mapToDouble(v -> v[1]).toArray()), connections,
+                cpuMsPerEvent[0], 1000 * cpuMsPerEvent[0] / connections, connections, cpuMsPerEvent[1],
+                1000 * cpuMsPerEvent[1] / connections)
                 + f("%nGateway JVM memory with no clients and with %,d: heap after GC %.1f -> %.1f MiB, RSS %.0f -> %.0f MiB; "
                 + "per connection **%.1f KiB of heap**, %.1f KiB of RSS.%n%n", connections, memBefore[0] / 1048576.0,
                 memAfter[0] / 1048576.0, memBefore[1] / 1024.0, memAfter[1] / 1024.0, heapPerConnection, rssPerConnection)

@@ -61,8 +61,8 @@ public final class OverheadBench {
                     f("%.2f", r.meanBatch()), f("%.1f", Stats.median(r.engineMs())), f("%.1f", Stats.median(r.endToEndMs())),
                     f("%.1f", Stats.median(r.queueMs())), f("%.1f", Stats.median(r.uploadMs())),
                     f("**%.1f**", p50), f("**%.1f**", p99), f("%.1f", Stats.percentile(r.overheadMs(), 100))));
-            goals.add(new Goal("5", f("system overhead p50 / p99, batch wait %d ms", r.batchWaitMs()), "<= 20 / <= 100 ms",
-                    f("%.1f / %.1f ms", p50, p99), p50 <= 20 && p99 <= 100));
+            goals.add(new Goal("5", f("system overhead p50 / p99, batch wait %d ms", r.batchWaitMs()), "<= 15 / <= 60 ms",
+                    f("%.1f / %.1f ms", p50, p99), p50 <= 15 && p99 <= 60));
             categories.add(f("batch wait %d ms", r.batchWaitMs()));
             series.get("p50").add(p50);
             series.get("p99").add(p99);

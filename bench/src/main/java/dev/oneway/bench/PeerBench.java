@@ -28,7 +28,7 @@ public final class PeerBench {
 
     public Section run() {
         Path model = RandomModels.cached(RandomModels.Variant.SD15);
-        int rounds = options.quick() ? 1 : 2;
+        int rounds = options.peerRounds();
         List<List<String>> rows = new ArrayList<>();
         List<Goal> goals = new ArrayList<>();
         for (int side : options.sizes()) {

@@ -26,7 +26,7 @@ public enum Setting {
     BATCH_INVARIANT("auto", "auto, true or false: whether a job's image must be bit-for-bit the same whatever its batch mates (auto: yes on CPU, no on GPU; false batches convolutions for throughput)."),
     TAESD_DIR("", "TAESD folder (diffusers AutoencoderTiny: config.json, diffusion_pytorch_model.safetensors) for jobs with decoder taesd, used when the model folder has no vae_tiny/; empty = none."),
     MAX_BATCH_SIZE("8", "Most jobs a worker runs in one engine batch."),
-    MAX_BATCH_WAIT_MS("5", "Longest a worker waits for batch mates after the first job of a batch arrives, when its engine is idle (jobs that arrive while a batch runs form the next batch anyway)."),
+    MAX_BATCH_WAIT_MS("5", "Longest a worker waits for batch mates after the first job of a batch arrives, when its engine is idle (jobs that arrive while a batch runs form the next batch anyway). Jobs of a shape that arrive alone (on average 4 waits apart or more) do not wait."),
     BATCH_POLICY("measured", "measured or fixed: how many jobs a worker puts in a batch. measured: the size with the best throughput the worker measured for that job shape (size, steps, sampler), learned online from its batches (1, 2, 4, ... while each is cheaper per image) within ONEWAY_MAX_BATCH_SIZE and ONEWAY_MAX_BATCH_WAIT_MS; fixed: as many as wait, up to ONEWAY_MAX_BATCH_SIZE."),
     WORKER_HTTP_PORT("8081", "Worker HTTP port: /health/live, /health/ready and /metrics; 0 = any free port (the standalone's default)."),
     WORKER_INSTANCES("1", "Worker verticles per worker JVM (each consumes in the same group)."),

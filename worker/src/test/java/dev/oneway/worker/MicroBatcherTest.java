@@ -116,4 +116,37 @@ class MicroBatcherTest {
         assertEquals(Optional.of(List.of("64:a", "64:b")), b.takeReady(50));
         assertEquals(Optional.of(List.of("64:c")), b.takeReady(50), "the rest has waited as long");
     }
+
+    @Test
+    void jobsThatArriveAloneDoNotWaitForMatesAndABurstDoes() {
+        MicroBatcher<String> b = batcher(8, 5);
+        long t = 0;
+        // sparse traffic, 250 ms apart (4 jobs a second): after a few gaps, a job goes at once
+        for (int i = 0; i < 4; i++, t += 250) {
+            b.add("64:sparse" + i, t);
+            if (i < MicroBatcher.GAPS_BEFORE_JUDGING) {
+                assertEquals(5, b.msUntilReady(t), "the rate is not known yet: job " + i + " waits");
+                assertEquals(Optional.empty(), b.takeReady(t));
+                assertEquals(Optional.of(List.of("64:sparse" + i)), b.takeReady(t + 5));
+            } else {
+                assertEquals(0, b.msUntilReady(t), "alone: no wait");
+                assertEquals(Optional.of(List.of("64:sparse" + i)), b.takeReady(t));
+            }
+        }
+        // a burst arriving together goes as one batch
+        for (int i = 0; i < 6; i++) {
+            b.add("64:burst" + i, t);
+        }
+        assertEquals(6, b.takeReady(t).orElseThrow().size());
+        // busy traffic, 1 ms apart: the mean gap falls under 4 waits and jobs wait for mates again
+        for (int i = 0; i < 12; i++) {
+            b.add("64:busy" + i, ++t);
+            b.takeReady(t + 5); // each goes by its wait at the latest
+        }
+        b.add("64:busier", ++t);
+        assertEquals(5, b.msUntilReady(t), "busy traffic waits for mates");
+        // another shape keeps its own arrivals: its first job waits
+        b.add("128:first", t);
+        assertEquals(Optional.empty(), b.takeReady(t).filter(batch -> batch.contains("128:first")));
+    }
 }
