@@ -150,6 +150,7 @@ final class BatchLoop {
 
     /** Completes when the engine is done with the batch; the jobs' completions go on without holding the loop. */
     private Future<Void> runBatch(List<QueuedJob> batch) {
+        long formedAt = System.nanoTime();
         return watch.sync().recover(e -> {
             LOG.warn("Worker {}: the events log could not be read to its end ({}); going by what is known", workerId, e.toString());
             return Future.succeededFuture();
@@ -179,7 +180,7 @@ final class BatchLoop {
                     }
                 }
             }
-            return runnable.isEmpty() ? Future.succeededFuture() : generate(runnable);
+            return runnable.isEmpty() ? Future.succeededFuture() : generate(runnable, formedAt);
         });
     }
 
@@ -201,7 +202,7 @@ final class BatchLoop {
         return model.problemWith(job.width(), job.height(), job.steps());
     }
 
-    private Future<Void> generate(List<QueuedJob> runnable) {
+    private Future<Void> generate(List<QueuedJob> runnable, long formedAtNanos) {
         int batchSize = runnable.size();
         Instant startedAt = Instant.now();
         List<JobRequest> jobs = runnable.stream().map(QueuedJob::job).toList();
@@ -213,7 +214,7 @@ final class BatchLoop {
             announced.add(pipeline.announce(q, batchSize));
         }
         LOG.debug("Worker {} runs a batch of {} ({})", workerId, batchSize, jobs.get(0).batchKey());
-        return engineExecutor.executeBlocking(() -> runner.run(jobs, this::progressOf), false)
+        return engineExecutor.executeBlocking(() -> runner.run(jobs, this::progressOf, formedAtNanos), false)
                 .recover(e -> {
                     // Not an engine exception (those become per-job errors) but an Error escaping the engine.
                     LOG.error("Worker {}: the engine thread failed", workerId, e);

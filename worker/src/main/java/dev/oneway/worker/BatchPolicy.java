@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Batches only where batching pays. For each batch key (size, steps, sampler: one shape of work for the model this
- * worker serves) it keeps the engine's time per image at every batch size it formed, a running mean of the engine's
- * wall time for a batch divided by its jobs, and waits for the size with the lowest: the best throughput, within
+ * worker serves) it keeps the time per image at every batch size it formed, a running mean of a batch's wall time
+ * (from the moment the worker took it from its queue to the engine's end: the read barrier and job.started writes
+ * before the engine are a cost per batch too) divided by its jobs, and waits for the size with the lowest: the best throughput, within
  * the maximum batch size and the maximum batch wait that bound a job's latency. A GPU ends on large batches; a CPU
  * at real size, where a batch of 4 costs more per image than one job alone, on 1.
  *

@@ -37,12 +37,16 @@ final class BatchRunner {
         this.sizes = sizes;
     }
 
-    /** @param progress the listener for a run of these jobs (the batch, or one job run alone) */
-    List<Outcome> run(List<JobRequest> jobs, Function<List<JobRequest>, ProgressListener> progress) {
+    /**
+     * @param progress the listener for a run of these jobs (the batch, or one job run alone)
+     * @param formedAtNanos when the worker took the batch from its queue: the batch sizes learn the whole cost of a
+     *                      batch from there (the read barrier and job.started writes before the engine, not only the
+     *                      engine), since that cost per batch is what larger batches share
+     */
+    List<Outcome> run(List<JobRequest> jobs, Function<List<JobRequest>, ProgressListener> progress, long formedAtNanos) {
         try {
-            long start = System.nanoTime();
             List<Outcome> outcomes = succeeded(jobs, engine.generate(requests(jobs), progress.apply(jobs)));
-            sizes.measured(jobs.get(0).batchKey(), jobs.size(), (System.nanoTime() - start) / 1e6);
+            sizes.measured(jobs.get(0).batchKey(), jobs.size(), (System.nanoTime() - formedAtNanos) / 1e6);
             metrics.engineBatch(jobs.size(), outcomes.get(0).image().timings());
             return outcomes;
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -56,7 +60,7 @@ final class BatchRunner {
         }
         List<Outcome> outcomes = new ArrayList<>();
         for (JobRequest job : jobs) {
-            outcomes.addAll(run(List.of(job), progress));
+            outcomes.addAll(run(List.of(job), progress, System.nanoTime()));
         }
         return outcomes;
     }
