@@ -66,16 +66,26 @@ def main():
 
     latent = a.size // 8
 
+    stages = {}
+
+    def timed(name, fn):
+        start = time.perf_counter()
+        result = fn()
+        stages[name] = time.perf_counter() - start
+        return result
+
     @torch.no_grad()
     def one_image(seed):
+        stages.clear()
         generator = torch.Generator(device=device).manual_seed(seed)
-        embeds = loopfree.encode_prompt(pipe, a.prompt)
+        embeds = timed("text", lambda: loopfree.encode_prompt(pipe, a.prompt))
         if latent == 64:
             return loopfree.inference(vae, unet, scheduler, embeds, generator, device, dtype, store)
         # their inference() with the latent of this size: noise, their predict_original, the VAE, to 8 bits
         noise = torch.randn((1, unet.config.in_channels, latent, latent), generator=generator, device=device, dtype=dtype)
-        x0 = loopfree.predict_original(unet, scheduler, noise, embeds["prompt_embeds"].to(device, dtype), store)
-        image = vae.decode(x0 / vae.config.scaling_factor).sample.float()
+        x0 = timed("unet", lambda: loopfree.predict_original(unet, scheduler, noise,
+                                                              embeds["prompt_embeds"].to(device, dtype), store))
+        image = timed("vae", lambda: vae.decode(x0 / vae.config.scaling_factor).sample.float())
         return (image[0] * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
     for i in range(a.warmup):
@@ -85,7 +95,8 @@ def main():
         start = time.perf_counter()
         image = one_image(1000 + i)
         seconds.append(time.perf_counter() - start)
-        print(f"image {i}: {seconds[-1]:.2f} s, {tuple(image.shape)}", flush=True)
+        split = ", ".join(f"{name} {s:.2f} s" for name, s in stages.items())  # at 512x512 their inference() is one stage
+        print(f"image {i}: {seconds[-1]:.2f} s, {tuple(image.shape)}{'; ' + split if split else ''}", flush=True)
     print(f"RESULT {statistics.median(seconds):.3f} {min(seconds):.3f} {max(seconds):.3f} {torch.__version__} "
           f"{torch.get_num_threads()}", flush=True)
 

@@ -4,7 +4,7 @@
 # Python: $PEER_PYTHON if set, else python3 when it imports torch, transformers and safetensors, else a virtual
 # environment made once at ${PEER_VENV:-/tmp/oneway-peer-venv} from the machine's wheels (pip's own configuration);
 # diffusers itself needs requests.
-# The threading environment is the engine bench's: OMP_WAIT_POLICY=PASSIVE, GLIBC_TUNABLES=glibc.malloc.hugetlb=1.
+# The environment is the engine's (TorchRuntime.CPU_ENVIRONMENT): OMP_WAIT_POLICY=PASSIVE and glibc's allocator tunables.
 set -euo pipefail
 if [ $# -lt 4 ]; then
   sed -n 2,6p "$0" >&2
@@ -28,7 +28,8 @@ if [ -z "$python" ]; then
     python=$venv/bin/python
   fi
 fi
-export OMP_WAIT_POLICY=PASSIVE GLIBC_TUNABLES=glibc.malloc.hugetlb=1 TORCH_CPP_LOG_LEVEL=ERROR
+export OMP_WAIT_POLICY=PASSIVE TORCH_CPP_LOG_LEVEL=ERROR \
+  GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296
 export PYTHONPATH="$diffusers/src${PYTHONPATH:+:$PYTHONPATH}"
 exec "$python" "$(dirname "$0")/loopfree_peer.py" --loopfree "$loopfree" --model "$model" --size "$size" \
   --warmup "$warmup" --repeats "$repeats"

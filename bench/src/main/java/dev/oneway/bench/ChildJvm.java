@@ -1,5 +1,6 @@
 package dev.oneway.bench;
 
+import dev.oneway.engine.TorchRuntime;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -44,7 +45,7 @@ public final class ChildJvm implements AutoCloseable {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
-        builder.environment().putIfAbsent("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
+        TorchRuntime.CPU_ENVIRONMENT.forEach(builder.environment()::putIfAbsent);
         env.forEach((name, value) -> {
             if (value.isEmpty()) {
                 builder.environment().remove(name);

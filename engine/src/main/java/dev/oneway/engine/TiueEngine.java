@@ -86,6 +86,9 @@ public final class TiueEngine implements AutoCloseable {
             case "float32" -> DataType.FLOAT32;
             default -> gpu ? DataType.FLOAT16 : DataType.FLOAT32;
         };
+        if (!gpu) {
+            TorchRuntime.checkCpuEnvironment();
+        }
         NDManager manager = engine.newBaseManager(gpu ? Device.gpu() : Device.cpu());
         try {
             ModelFolder.Parts parts = ModelFolder.load(modelDir, options.taesdDir(), manager, dtype,

@@ -6,7 +6,9 @@ import com.sun.jna.NativeLibrary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * what Python does: it calls {@code c10::initLogging()} when {@code TORCH_CPP_LOG_LEVEL} is set (PyTorch's own
  * parsing: INFO, WARNING, ERROR, FATAL or 0 to 3), and otherwise sets c10's level ({@code FLAGS_caffe2_log_level})
  * to ERROR, so libtorch's warnings stay out of Oneway's output unless someone asks for them.
+ *
+ * <p>It also names the process environment CPU inference wants ({@link #CPU_ENVIRONMENT}), which libtorch and glibc
+ * read when the process starts, so launchers (the {@code oneway} script, the worker image, the benchmarks) set it
+ * and a JVM started without it says so once.
  */
 public final class TorchRuntime {
 
@@ -32,7 +38,26 @@ public final class TorchRuntime {
     private static final String LEVEL_FLAG = "FLAGS_caffe2_log_level";
     private static final String INIT_LOGGING = "_ZN3c1011initLoggingEv"; // c10::initLogging()
 
+    /**
+     * glibc's allocator for libtorch's tensors. By default each tensor over 128 KiB, and every oneDNN weight reorder,
+     * is a fresh mmap whose pages fault in one by one (about 10 us each in a VM) and go back to the kernel when it is
+     * freed; and every JVM thread mallocs in an arena whose memory is returned on free. One arena, tensors up to
+     * 32 MiB from the heap (the most glibc allows), and a heap that is never trimmed let a pass reuse the memory of
+     * the one before; huge pages cut the faults of what is still mapped. SD1.5 at 256x256 on a 2-core CPU: 12.6 s
+     * per image with huge pages alone, 10.3 s with all four; peak RSS 10.9 GB to 5.1 GB (docs/benchmarks.md).
+     * Memory a worker once used stays in its heap for the next batch.
+     */
+    public static final String MALLOC_TUNABLES = "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
+            + ":glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296";
+
+    /**
+     * The environment CPU inference runs in: PyTorch's OpenMP threads sleep instead of spinning while they wait
+     * (40-60x slower ops when the cores are shared otherwise), and {@link #MALLOC_TUNABLES}.
+     */
+    public static final Map<String, String> CPU_ENVIRONMENT = Map.of("OMP_WAIT_POLICY", "PASSIVE", "GLIBC_TUNABLES", MALLOC_TUNABLES);
+
     private static NativeLibrary c10;
+    private static boolean environmentChecked;
 
     private TorchRuntime() { }
 
@@ -47,6 +72,42 @@ public final class TorchRuntime {
     public static synchronized Optional<Integer> logLevel() {
         engine();
         return c10 == null ? Optional.empty() : Optional.of(c10.getGlobalVariableAddress(LEVEL_FLAG).getInt(0));
+    }
+
+    /**
+     * What {@code env} lacks of {@link #CPU_ENVIRONMENT}: the variables to set, with their full values. A passive
+     * wait policy in any case passes; tunables already set keep their values and the missing ones are appended.
+     */
+    public static Map<String, String> missingCpuEnvironment(Map<String, String> env) {
+        Map<String, String> missing = new LinkedHashMap<>();
+        if (!"PASSIVE".equalsIgnoreCase(env.getOrDefault("OMP_WAIT_POLICY", ""))) {
+            missing.put("OMP_WAIT_POLICY", "PASSIVE");
+        }
+        String tunables = env.getOrDefault("GLIBC_TUNABLES", "");
+        StringBuilder merged = new StringBuilder(tunables);
+        for (String tunable : MALLOC_TUNABLES.split(":")) {
+            String name = tunable.substring(0, tunable.indexOf('=') + 1);
+            if (!(":" + tunables).contains(":" + name)) {
+                merged.append(merged.length() == 0 ? "" : ":").append(tunable);
+            }
+        }
+        if (!merged.toString().equals(tunables)) {
+            missing.put("GLIBC_TUNABLES", merged.toString());
+        }
+        return missing;
+    }
+
+    /** Logs once, for a JVM about to run inference on the CPU, what it lacks of {@link #CPU_ENVIRONMENT}. */
+    public static synchronized void checkCpuEnvironment() {
+        if (environmentChecked) {
+            return;
+        }
+        environmentChecked = true;
+        Map<String, String> missing = missingCpuEnvironment(System.getenv());
+        if (!missing.isEmpty()) {
+            LOG.warn("CPU inference runs slower in this environment: set {} before the JVM starts (libtorch and glibc "
+                    + "read them at start; the oneway script and the worker image do)", missing);
+        }
     }
 
     private static synchronized void setLogLevelOnce() {

@@ -6,6 +6,7 @@ import dev.oneway.engine.ProgressListener;
 import dev.oneway.engine.Sampler;
 import dev.oneway.engine.StageTimings;
 import dev.oneway.engine.TiueEngine;
+import dev.oneway.engine.TorchRuntime;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * {@code bench}: seconds per image that come out the same twice. The threading environment is the tool's own: it
- * re-executes itself with OMP_WAIT_POLICY=PASSIVE and GLIBC_TUNABLES=glibc.malloc.hugetlb=1 when they are missing
+ * re-executes itself with {@link TorchRuntime#CPU_ENVIRONMENT} (OMP_WAIT_POLICY=PASSIVE, glibc's allocator tunables) when
+ * they are missing
  * (libtorch reads them when it loads, so they cannot be set later) and prints what it ran with. Every sampler and
  * batch size gets its own warm-up (the first run of a shape pays for oneDNN's primitives and the allocator's
  * growth), then the configurations are measured in alternation, round after round, so a machine whose load
@@ -27,15 +29,13 @@ import java.util.function.ToDoubleFunction;
  */
 final class BenchCommand {
 
-    /** The environment the figures are taken in: without it PyTorch's OpenMP threads spin while they wait. */
-    static final Map<String, String> ENVIRONMENT = Map.of("OMP_WAIT_POLICY", "PASSIVE", "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
     /** Set in the re-executed child, so it never re-executes again. */
     static final String REEXECUTED = "ONEWAY_BENCH_REEXECUTED";
 
     private BenchCommand() { }
 
     static void run(Map<String, String> o, String[] originalArgs) throws Exception {
-        Map<String, String> missing = missingEnvironment(System.getenv());
+        Map<String, String> missing = TorchRuntime.missingCpuEnvironment(System.getenv());
         if (!missing.isEmpty() && !"no".equals(o.get("reexec")) && System.getenv(REEXECUTED) == null) {
             System.exit(reexecute(missing, originalArgs));
         }
@@ -90,18 +90,6 @@ final class BenchCommand {
             requests.add(EngineCli.request(engine.defaults(), one, "a photo of a cat number " + i));
         }
         return requests;
-    }
-
-    static Map<String, String> missingEnvironment(Map<String, String> env) {
-        Map<String, String> missing = new LinkedHashMap<>();
-        if (!"PASSIVE".equalsIgnoreCase(env.getOrDefault("OMP_WAIT_POLICY", ""))) {
-            missing.put("OMP_WAIT_POLICY", "PASSIVE");
-        }
-        String tunables = env.getOrDefault("GLIBC_TUNABLES", "");
-        if (!tunables.contains("glibc.malloc.hugetlb=")) {
-            missing.put("GLIBC_TUNABLES", tunables.isEmpty() ? "glibc.malloc.hugetlb=1" : tunables + ":glibc.malloc.hugetlb=1");
-        }
-        return missing;
     }
 
     /** Runs this same command in a JVM with the environment set; returns its exit code. */

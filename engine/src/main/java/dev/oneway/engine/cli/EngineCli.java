@@ -33,7 +33,7 @@ public final class EngineCli {
               bench    --model <folder>|tiny|tiny-sd21|random-sd15|random-sd21 [--batch 1,2,4] [--sampler tiue,looped]
                        [--steps K] [--width W] [--height H] [--decoder vae|taesd] [--repeats N] [--warmup N]
                        [--device ...] [--dtype ...] [--reexec yes|no]
-            bench sets OMP_WAIT_POLICY=PASSIVE and GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (starting itself again when
+            bench sets OMP_WAIT_POLICY=PASSIVE and glibc's allocator tunables (starting itself again when
             they are missing, unless --reexec no), warms up every sampler and batch, measures them in alternation for
             --repeats rounds, and prints one JSON line for its environment, then one per sampler and batch: medians,
             with msPerImageMin/Max and spreadPercent.""";
