@@ -2,7 +2,8 @@
 # Builds and runs the performance suite; writes docs/benchmarks.md and docs/bench-*.png.
 #   bench/run.sh [--quick] [--skip-512] [--only engine,gateway,wrk,overhead,saturation,fanout,realsize,peer] [--skip PARTS] ...
 #   With --peer-loopfree LOOPFREE_CHECKOUT --peer-diffusers DIFFUSERS_CHECKOUT it also runs tools/peer/run.sh (the
-#   authors' Loopfree inference on the same folder) against the engine.
+#   authors' Loopfree inference on the same folder) against the engine; --peer-libtorch DIR adds the engine on the
+#   libtorch in DIR (tools/libtorch/build.sh puts DJL's JNI there).
 # (All flags: bench/src/main/java/dev/oneway/bench/BenchOptions.java.)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,9 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DJL=$1
-JDK=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
 ./mvnw -q -pl engine -am -DskipTests package
-rm -rf .gpu && mkdir -p .gpu/cp .gpu/djlsrc/jni/linux
+rm -rf .gpu && mkdir -p .gpu/cp
 jlink --add-modules java.base,java.desktop,java.management,java.logging,jdk.unsupported,java.naming \
       --strip-debug --no-header-files --no-man-pages --compress=2 --output .gpu/jre17
 cp engine/target/oneway-engine.jar .gpu/cp/
@@ -21,10 +20,6 @@ JNI_JAR=$(ls "$ROOT"/engine/target/lib/pytorch-jni-*.jar)
 tmp=$(mktemp -d)
 (cd "$tmp" && unzip -q "$JNI_JAR" 'jnilib/pytorch.properties' 'META-INF/*' && zip -qr "$ROOT/.gpu/cp/pytorch-jni-properties.jar" .)
 rm -rf "$tmp"
-git -C "$DJL" archive v0.36.0 engines/pytorch/pytorch-native/src/main/native api/src/main/native \
-    engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorchLibrary.java | tar -x -C .gpu/djlsrc
-javac -h .gpu/djlsrc/include -d "$(mktemp -d)" -cp "engine/target/lib/*" \
-    .gpu/djlsrc/engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorchLibrary.java
-cp "$JDK/include/jni.h" .gpu/djlsrc/jni/ && cp "$JDK/include/linux/jni_md.h" .gpu/djlsrc/jni/linux/
+bash tools/libtorch/sources.sh "$DJL" .gpu/djlsrc
 cp tools/gpu/run.sh .gpu/run.sh
 du -sh .gpu

@@ -3,7 +3,7 @@
 nvidia-smi -L
 TL=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__)+"/lib")')
 TV=$(python3 -c 'import torch;print(torch.__version__.split("+")[0])')
-timeout 120 bash tools/gpu/build-djl-jni.sh .gpu/djlsrc /tmp/djlout > $OUT/jni-build.log 2>&1; tail -1 $OUT/jni-build.log
+timeout 120 bash tools/libtorch/build-jni.sh .gpu/djlsrc /tmp/djlout > $OUT/jni-build.log 2>&1; tail -1 $OUT/jni-build.log
 cp /tmp/djlout/libdjl_torch.so $TL/ || exit 1
 export PYTORCH_LIBRARY_PATH=$TL PYTORCH_VERSION=$TV PYTORCH_FLAVOR=cu130
 J=(.gpu/jre17/bin/java -Xmx32g -Dai.djl.offline=true -cp ".gpu/cp/*" dev.oneway.engine.cli.EngineCli)

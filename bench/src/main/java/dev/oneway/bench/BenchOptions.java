@@ -18,10 +18,12 @@ import java.util.Set;
  * @param peerLoopfree a Loopfree checkout, for the peer part (null: the part does not run)
  * @param peerDiffusers a diffusers checkout whose src/ the peer part runs Loopfree with
  * @param peerRoundsAsked rounds of the peer part asked for with --peer-rounds (0: the default)
+ * @param peerLibtorch a libtorch folder holding DJL's JNI built against it (tools/libtorch/build.sh), for a peer arm of
+ *                     the engine on that libtorch (null: no such arm)
  */
 public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<Integer> sizes, List<Integer> connections,
                            Path docs, boolean realBatching, Path peerLoopfree, Path peerDiffusers,
-                           int peerRoundsAsked) {
+                           int peerRoundsAsked, Path peerLibtorch) {
 
     public static final List<String> ALL_PARTS = List.of("engine", "gateway", "wrk", "overhead", "saturation", "fanout",
             "realsize", "peer");
@@ -29,9 +31,10 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
     public static final String USAGE = """
             java -jar bench/target/oneway-bench.jar [--quick] [--only engine,gateway,wrk,overhead,saturation,fanout,realsize,peer]
                  [--skip realsize,...] [--skip-512] [--real-side 256] [--real-batching] [--connections 5000,20000] [--docs docs]
-                 [--peer-loopfree LOOPFREE_CHECKOUT --peer-diffusers DIFFUSERS_CHECKOUT [--peer-rounds 2]]
+                 [--peer-loopfree LOOPFREE_CHECKOUT --peer-diffusers DIFFUSERS_CHECKOUT [--peer-rounds 2] [--peer-libtorch DIR]]
             Runs the benchmarks and writes <docs>/benchmarks.md and <docs>/bench-*.png. The peer part (the authors'
-            Loopfree inference against the engine on the same folder, tools/peer/) runs when both checkouts are given.""";
+            Loopfree inference against the engine on the same folder, tools/peer/) runs when both checkouts are given;
+            --peer-libtorch adds the engine on that libtorch (a folder tools/libtorch/build.sh has put DJL's JNI in).""";
 
     public static BenchOptions parse(String... args) {
         boolean quick = false;
@@ -44,6 +47,7 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
         Path peerLoopfree = null;
         Path peerDiffusers = null;
         int peerRounds = 0;
+        Path peerLibtorch = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -58,13 +62,14 @@ public record BenchOptions(boolean quick, Set<String> parts, int realSide, List<
                 case "--peer-loopfree" -> peerLoopfree = Path.of(value(args, ++i));
                 case "--peer-rounds" -> peerRounds = Integer.parseInt(value(args, ++i));
                 case "--peer-diffusers" -> peerDiffusers = Path.of(value(args, ++i));
+                case "--peer-libtorch" -> peerLibtorch = Path.of(value(args, ++i));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'\n" + USAGE);
             }
         }
         List<Integer> sizes = quick || skip512 ? List.of(256) : List.of(256, 512);
         return new BenchOptions(quick, parts, realSide != null ? realSide : quick ? 128 : 256, sizes,
                 connections != null ? connections : quick ? List.of(500) : List.of(5000, 20_000), docs, realBatching,
-                peerLoopfree, peerDiffusers, peerRounds);
+                peerLoopfree, peerDiffusers, peerRounds, peerLibtorch);
     }
 
     public boolean runs(String part) {

@@ -4,13 +4,6 @@ import static dev.oneway.bench.Report.f;
 
 import dev.oneway.common.Setting;
 import dev.oneway.standalone.OnewaySystem;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -95,37 +87,17 @@ public final class OverheadBench {
                 .set(Setting.MAX_BATCH_WAIT_MS, batchWaitMs)
                 .set(Setting.JOBS_PER_MINUTE_PER_TENANT, 1_000_000)
                 .start()) {
-            Vertx vertx = system.vertx();
+            SystemClient client = SystemClient.connect(system);
             Map<String, Long> submitted = new ConcurrentHashMap<>();
-            Map<String, Long> arrived = new ConcurrentHashMap<>();
-            Map<String, JsonObject> finished = new ConcurrentHashMap<>();
-            WebSocketClient ws = vertx.createWebSocketClient();
-            CountDownLatch connected = new CountDownLatch(1);
-            vertx.runOnContext(v -> ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(system.httpPort())
-                            .setURI("/v1/events").addHeader("Authorization", "Bearer demo-key"))
-                    .onSuccess(socket -> {
-                        socket.textMessageHandler(text -> {
-                            long now = System.nanoTime();
-                            JsonObject frame = new JsonObject(text);
-                            if ("job.succeeded".equals(frame.getString("type"))
-                                    && finished.putIfAbsent(frame.getString("id"), frame) == null) {
-                                arrived.put(frame.getString("id"), now);
-                            }
-                        });
-                        connected.countDown();
-                    }));
-            await(connected, 30);
-            HttpClientAgent http = vertx.createHttpClient();
-            RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(system.httpPort())
-                    .setURI("/v1/jobs").putHeader("Authorization", "Bearer demo-key").putHeader("Content-Type", "application/json");
+            Map<String, JsonObject> finished = client.finished;
+            Map<String, Long> arrived = client.arrived;
             // a few unmeasured jobs first, so JIT, Kafka and the engine are warm
             int warmup = 5;
-            CountDownLatch warmed = new CountDownLatch(warmup);
+            Map<String, Long> warm = new ConcurrentHashMap<>();
             for (int i = 0; i < warmup; i++) {
-                submit(vertx, http, post, i, (id, t) -> { }, warmed);
+                client.submit(body(i), warm::put);
             }
-            await(warmed, 60);
-            waitUntil(() -> finished.size() >= warmup, 60);
+            SystemClient.waitUntil(() -> warm.size() == warmup && warm.keySet().stream().allMatch(finished::containsKey), 60);
             finished.clear();
             arrived.clear();
             long periodNanos = (long) (1e9 / rate);
@@ -136,9 +108,9 @@ public final class OverheadBench {
                 if (sleep > 0) {
                     TimeUnit.NANOSECONDS.sleep(sleep);
                 }
-                submit(vertx, http, post, 1000 + i, submitted::put, null);
+                client.submit(body(1000 + i), submitted::put);
             }
-            waitUntil(() -> submitted.size() == jobs && submitted.keySet().stream().allMatch(arrived::containsKey), 120);
+            SystemClient.waitUntil(() -> submitted.size() == jobs && submitted.keySet().stream().allMatch(arrived::containsKey), 120);
             List<Double> overhead = new ArrayList<>();
             List<Double> endToEnd = new ArrayList<>();
             List<Double> engine = new ArrayList<>();
@@ -168,45 +140,8 @@ public final class OverheadBench {
         }
     }
 
-    private interface Submitted {
-        void accept(String id, long startNanos);
-    }
-
-    private static void submit(Vertx vertx, HttpClientAgent http, RequestOptions post, int seed, Submitted onAccepted,
-                               CountDownLatch done) {
-        long startNanos = System.nanoTime();
-        String body = "{\"prompt\":\"a lighthouse at dusk number " + seed + "\",\"seed\":" + seed + "}";
-        vertx.runOnContext(v -> http.request(post)
-                .compose(req -> req.send(Buffer.buffer(body)))
-                .compose(resp -> resp.body().map(b -> {
-                    if (resp.statusCode() != 202) {
-                        throw new IllegalStateException("submit answered " + resp.statusCode() + ": " + b);
-                    }
-                    return new JsonObject(b).getString("id");
-                }))
-                .onSuccess(id -> {
-                    onAccepted.accept(id, startNanos);
-                    if (done != null) {
-                        done.countDown();
-                    }
-                })
-                .onFailure(err -> System.err.println("[bench] submit failed: " + err)));
-    }
-
-    private static void await(CountDownLatch latch, int seconds) throws InterruptedException {
-        if (!latch.await(seconds, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("timed out after " + seconds + " s with " + latch.getCount() + " left");
-        }
-    }
-
-    private static void waitUntil(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out after " + seconds + " s");
-            }
-            Thread.sleep(20);
-        }
+    private static JsonObject body(int seed) {
+        return new JsonObject().put("prompt", "a lighthouse at dusk number " + seed).put("seed", seed);
     }
 
     static double[] unbox(List<Double> values) {

@@ -35,14 +35,15 @@ public final class RealSizeBench {
                 categories.add(f("%s %d", model.equals("random-sd21") ? "SD2.1-base" : "SD1.5", side));
                 for (String sampler : List.of("tiue", "looped")) {
                     EngineBench.log("real size: %s %dx%d %s (%d warm-up, %d measured)", model, side, side, sampler, warmup, repeats);
-                    String[] r;
+                    RealSizeProbe.Result r;
                     try (ChildJvm probe = new ChildJvm("2g", RealSizeProbe.class, model, Integer.toString(side), sampler,
                             Integer.toString(warmup), Integer.toString(repeats))) {
-                        r = probe.await("RESULT").split("\\s+");
+                        r = RealSizeProbe.Result.parse(probe.await("RESULT"));
                     }
                     rows.add(List.of(model.equals("random-sd21") ? "SD2.1-base" : "SD1.5", f("%dx%d", side, side), sampler,
-                            f("**%s**", r[1]), r[2], r[3], r[4], r[0], f("%s + %s", warmup, r[5])));
-                    series.computeIfAbsent(sampler, k -> new ArrayList<>()).add(Double.parseDouble(r[1]));
+                            f("**%.2f**", r.sPerImage()), f("%.2f", r.denoiseS()), f("%.2f", r.vaeS()), f("%d", r.peakRssMb()),
+                            f("%.1f", r.loadS()), f("%d + %d", warmup, r.runs())));
+                    series.computeIfAbsent(sampler, k -> new ArrayList<>()).add(r.sPerImage());
                 }
             }
         }

@@ -14,6 +14,21 @@ import java.util.List;
  */
 public final class RealSizeProbe {
 
+    /** What the probe prints after "RESULT"; seconds per image are a batch's median time divided by its size. */
+    record Result(double loadS, double sPerImage, double denoiseS, double vaeS, long peakRssMb, int runs) {
+
+        /** The text after "RESULT" ({@link ChildJvm#await} hands it over trimmed). */
+        static Result parse(String text) {
+            String[] f = text.trim().split("\\s+");
+            return new Result(Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                    Double.parseDouble(f[3]), Long.parseLong(f[4]), Integer.parseInt(f[5]));
+        }
+
+        String line() {
+            return Report.f("RESULT %.1f %.2f %.2f %.2f %d %d", loadS, sPerImage, denoiseS, vaeS, peakRssMb, runs);
+        }
+    }
+
     public static void main(String[] args) {
         RandomModels.Variant variant = args[0].equals("random-sd21") ? RandomModels.Variant.SD21 : RandomModels.Variant.SD15;
         int side = Integer.parseInt(args[1]);
@@ -31,11 +46,11 @@ public final class RealSizeProbe {
             for (int i = 0; i < repeats; i++) {
                 runs.add(EngineBench.once(engine, batch, side, sampler));
             }
-            System.out.println(Report.f("RESULT %.1f %.2f %.2f %.2f %d %d", loadS,
+            System.out.println(new Result(loadS,
                     Stats.median(runs.stream().mapToDouble(StageTimings::totalMs).toArray()) / 1000 / batch,
                     Stats.median(runs.stream().mapToDouble(StageTimings::denoiseMs).toArray()) / 1000 / batch,
                     Stats.median(runs.stream().mapToDouble(StageTimings::vaeMs).toArray()) / 1000 / batch,
-                    Machine.peakRssMb(), runs.size()));
+                    Machine.peakRssMb(), runs.size()).line());
         }
         System.exit(0);
     }

@@ -10,13 +10,6 @@ import dev.oneway.engine.TiueEngine;
 import dev.oneway.engine.tiny.RandomModels;
 import dev.oneway.standalone.OnewaySystem;
 import dev.oneway.worker.EngineLoader;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,9 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Issue 15's system goal: a saturated worker with the batch policy (ONEWAY_BATCH_POLICY=measured) against a fixed
@@ -148,38 +138,14 @@ public final class SaturationBench {
                 .set(Setting.JOBS_PER_MINUTE_PER_TENANT, 1_000_000)
                 .set(Setting.MAX_UNFINISHED_JOBS_PER_TENANT, 1_000_000)
                 .start()) {
-            Vertx vertx = system.vertx();
-            Map<String, JsonObject> finished = new ConcurrentHashMap<>();
-            Map<String, Long> arrived = new ConcurrentHashMap<>();
-            WebSocketClient ws = vertx.createWebSocketClient();
-            CountDownLatch connected = new CountDownLatch(1);
-            vertx.runOnContext(v -> ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(system.httpPort())
-                            .setURI("/v1/events").addHeader("Authorization", "Bearer demo-key"))
-                    .onSuccess(socket -> {
-                        socket.textMessageHandler(text -> {
-                            long now = System.nanoTime();
-                            JsonObject frame = new JsonObject(text);
-                            if ("job.succeeded".equals(frame.getString("type"))
-                                    && finished.putIfAbsent(frame.getString("id"), frame) == null) {
-                                arrived.put(frame.getString("id"), now);
-                            } else if ("job.failed".equals(frame.getString("type"))) {
-                                System.err.println("[bench] a job failed: " + text);
-                            }
-                        });
-                        connected.countDown();
-                    }));
-            if (!connected.await(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("no WebSocket");
-            }
-            HttpClientAgent http = vertx.createHttpClient();
-            RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(system.httpPort())
-                    .setURI("/v1/jobs").putHeader("Authorization", "Bearer demo-key").putHeader("Content-Type", "application/json");
-            List<String> warmup = burst(vertx, http, post, c, 0, c.warmupJobs());
-            await(() -> warmup.stream().allMatch(finished::containsKey), 1800);
+            SystemClient client = SystemClient.connect(system);
+            Map<String, JsonObject> finished = client.finished;
+            List<String> warmup = burst(client, c, 0, c.warmupJobs());
+            SystemClient.waitUntil(() -> warmup.stream().allMatch(finished::containsKey), 1800);
             long start = System.nanoTime();
-            List<String> measured = burst(vertx, http, post, c, 100_000, c.jobs());
-            await(() -> measured.stream().allMatch(finished::containsKey), 3600);
-            long last = measured.stream().mapToLong(arrived::get).max().orElseThrow();
+            List<String> measured = burst(client, c, 100_000, c.jobs());
+            SystemClient.waitUntil(() -> measured.stream().allMatch(finished::containsKey), 3600);
+            long last = measured.stream().mapToLong(client.arrived::get).max().orElseThrow();
             Map<Integer, Integer> batches = new TreeMap<>();
             for (String id : measured) {
                 batches.merge(finished.get(id).getInteger("batchSize", 1), 1, Integer::sum);
@@ -194,40 +160,13 @@ public final class SaturationBench {
     }
 
     /** Submits {@code count} jobs at once; returns their ids once all were accepted. */
-    private static List<String> burst(Vertx vertx, HttpClientAgent http, RequestOptions post, Case c, int seed0, int count)
-            throws InterruptedException {
+    private static List<String> burst(SystemClient client, Case c, int seed0, int count) throws InterruptedException {
         List<String> ids = java.util.Collections.synchronizedList(new ArrayList<>());
-        CountDownLatch accepted = new CountDownLatch(count);
         for (int i = 0; i < count; i++) {
-            String body = new JsonObject().put("prompt", "a lighthouse at dusk number " + (seed0 + i)).put("seed", seed0 + i)
-                    .put("width", c.side()).put("height", c.side()).put("model", "bench").encode();
-            vertx.runOnContext(v -> http.request(post)
-                    .compose(req -> req.send(Buffer.buffer(body)))
-                    .compose(resp -> resp.body().map(b -> {
-                        if (resp.statusCode() != 202) {
-                            throw new IllegalStateException("submit answered " + resp.statusCode() + ": " + b);
-                        }
-                        return new JsonObject(b).getString("id");
-                    }))
-                    .onSuccess(id -> {
-                        ids.add(id);
-                        accepted.countDown();
-                    })
-                    .onFailure(err -> System.err.println("[bench] submit failed: " + err)));
+            client.submit(new JsonObject().put("prompt", "a lighthouse at dusk number " + (seed0 + i)).put("seed", seed0 + i)
+                    .put("width", c.side()).put("height", c.side()).put("model", "bench"), (id, startNanos) -> ids.add(id));
         }
-        if (!accepted.await(120, TimeUnit.SECONDS)) {
-            throw new IllegalStateException(accepted.getCount() + " of " + count + " jobs not accepted in 120 s");
-        }
+        SystemClient.waitUntil(() -> ids.size() == count, 120);
         return ids;
-    }
-
-    private static void await(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out after " + seconds + " s");
-            }
-            Thread.sleep(20);
-        }
     }
 }

@@ -3,9 +3,9 @@
 # run on a machine whose PyTorch is not the 2.7.1 that DJL 0.36 ships a JNI for (DJL's JNI touches libtorch
 # through inline C++ and breaks on any other version: tensor creation fails).
 #
-#   build-djl-jni.sh SRC OUT_DIR
+#   build-jni.sh SRC OUT_DIR
 #     SRC      a folder holding DJL v0.36.0's engines/pytorch/pytorch-native/src/main/native,
-#              api/src/main/native, the generated JNI header (include/) and jni.h (jni/)
+#              api/src/main/native, the generated JNI header (include/) and jni.h (jni/): tools/libtorch/sources.sh
 #     OUT_DIR  where libdjl_torch.so goes
 # Uses python3's torch for headers and libraries; adds CUDA when that torch has it.
 set -euo pipefail
