@@ -5,8 +5,8 @@
 # PYTHON (default python3) must import torch (any 2.x; CPU or CUDA). Needs g++ and a JDK 17. Prints the variable to
 # export for the worker, the standalone or `oneway-engine.jar bench`:
 #   PYTORCH_LIBRARY_PATH=<torch>/lib
-# Why: on a 2-core AMD EPYC (Zen 5) the same engine took 10.3 s per SD1.5 256x256 image on DJL's libtorch 2.7.1 and
-# 7.2 s on PyTorch 2.13's (newer oneDNN and MKL; docs/benchmarks.md, section 8).
+# Why: on a 2-core AMD EPYC (Zen 5) the same engine took 33.8 s per SD1.5 512x512 image on DJL's libtorch 2.7.1 and
+# 27.2 s on PyTorch 2.13's (the same 7.3 s at 256x256; docs/benchmarks.md, section 8).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DJL=$1

@@ -6,6 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
@@ -31,11 +32,14 @@ final class SystemClient {
     final Map<String, Long> arrived = new ConcurrentHashMap<>();
     private final Vertx vertx;
     private final HttpClientAgent http;
+    /** Held for as long as this client lives: Vert.x closes a client, and its sockets, once it is unreachable. */
+    private final WebSocketClient events;
     private final RequestOptions post;
 
     private SystemClient(OnewaySystem system) {
         this.vertx = system.vertx();
         this.http = vertx.createHttpClient();
+        this.events = vertx.createWebSocketClient();
         this.post = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(system.httpPort())
                 .setURI("/v1/jobs").putHeader("Authorization", "Bearer demo-key").putHeader("Content-Type", "application/json");
     }
@@ -44,7 +48,7 @@ final class SystemClient {
     static SystemClient connect(OnewaySystem system) throws InterruptedException {
         SystemClient client = new SystemClient(system);
         CountDownLatch connected = new CountDownLatch(1);
-        client.vertx.runOnContext(v -> client.vertx.createWebSocketClient()
+        client.vertx.runOnContext(v -> client.events
                 .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(system.httpPort())
                         .setURI("/v1/events").addHeader("Authorization", "Bearer demo-key"))
                 .onSuccess(socket -> {
@@ -59,7 +63,8 @@ final class SystemClient {
                         }
                     });
                     connected.countDown();
-                }));
+                })
+                .onFailure(err -> System.err.println("[bench] the events WebSocket did not open: " + err)));
         if (!connected.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("the events WebSocket did not open in 30 s");
         }

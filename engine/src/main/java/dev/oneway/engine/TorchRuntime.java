@@ -43,9 +43,10 @@ public final class TorchRuntime {
      * is a fresh mmap whose pages fault in one by one (about 10 us each in a VM) and go back to the kernel when it is
      * freed; and every JVM thread mallocs in an arena whose memory is returned on free. One arena, tensors up to
      * 32 MiB from the heap (the most glibc allows), and a heap that is never trimmed let a pass reuse the memory of
-     * the one before; huge pages cut the faults of what is still mapped. SD1.5 at 256x256 on a 2-core CPU: 12.6 s
-     * per image with huge pages alone, 10.3 s with all four; peak RSS 10.9 GB to 5.1 GB (docs/benchmarks.md).
-     * Memory a worker once used stays in its heap for the next batch.
+     * the one before; huge pages cut the faults of what is still mapped. SD1.5 at 256x256 on a 2-core CPU, JVMs in
+     * alternation: 7.9-9.7 s per image with huge pages alone, 7.1-7.6 s with all four, the same peak RSS; at 512x512,
+     * where most tensors are over 32 MiB, within the noise (docs/benchmarks.md, "Issue 15, second pass"). Memory a
+     * worker once used stays in its heap for the next batch.
      */
     public static final String MALLOC_TUNABLES = "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
             + ":glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296";
