@@ -28,11 +28,11 @@ public record ResnetBlock2D(GroupNorm norm1, Conv2d conv1, Linear time_emb_proj,
     /** @param temb the batch's time embedding, or null for blocks without one */
     public NDArray forward(NDArray x, TimeCondition temb) {
         return Ops.scoped(() -> {
-            NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
+            NDArray h = conv1.forward(norm1.forwardSilu(x));
             if (temb != null) {
                 h = h.addi(temb.project(time_emb_proj));
             }
-            h = conv2.forward(Ops.silu(norm2.forward(h)));
+            h = conv2.forward(norm2.forwardSilu(h));
             NDArray shortcut = conv_shortcut == null ? x : conv_shortcut.forward(x);
             return h.addi(shortcut);
         });

@@ -8,6 +8,7 @@ import dev.oneway.engine.nn.GroupNorm;
 import dev.oneway.engine.nn.LayerNorm;
 import dev.oneway.engine.nn.Linear;
 import dev.oneway.engine.nn.Ops;
+import dev.oneway.engine.nn.TorchOps;
 
 /**
  * diffusers' Transformer2DModel with one BasicTransformerBlock: group norm, proj_in (1x1 conv, or linear
@@ -94,11 +95,7 @@ public record Transformer2DModel(GroupNorm norm, Conv2d proj_in_conv, Linear pro
         }
 
         NDArray forward(NDArray x) {
-            NDArray projected = proj.forward(x);
-            long inner = projected.getShape().getLastDimension() / 2;
-            NDArray value = projected.get("..., :{}", inner);
-            NDArray gate = projected.get("..., {}:", inner);
-            return out.forward(value.mul(Ops.gelu(gate)));
+            return out.forward(TorchOps.geglu(proj.forward(x)));
         }
     }
 }

@@ -89,6 +89,6 @@ public final class UNet2DConditionModel {
             h = block.forward(h, temb, text, skips);
         }
         NDArray last = h;
-        return Ops.scoped(() -> conv_out.forward(Ops.silu(conv_norm_out.forward(last))));
+        return Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last)));
     }
 }

@@ -141,6 +141,6 @@ public final class AutoencoderKLDecoder {
             h = block.forward(h);
         }
         NDArray last = h;
-        return Ops.scoped(() -> conv_out.forward(Ops.silu(conv_norm_out.forward(last))));
+        return Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last)));
     }
 }

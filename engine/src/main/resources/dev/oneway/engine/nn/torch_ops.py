@@ -1,0 +1,42 @@
+# libtorch operators that DJL 0.36's JNI does not expose, as TorchScript. This is the serialized-code form that
+# torch.jit.save writes (the file code/__torch__.py of a saved module); TorchOps.java packs it into a module
+# archive and loads it with libtorch's own loader. Each method is one call from Java: a fused kernel where
+# the engine otherwise chains several DJL ops, each a pass over memory and a temporary.
+class Ops(Module):
+  __parameters__ = []
+  __buffers__ = []
+  training : bool
+  def forward(self: __torch__.Ops, x: Tensor) -> Tensor:
+    return x
+  # torch.nn.functional.group_norm: per (image, group) mean and variance, then the per-channel affine
+  def group_norm(self: __torch__.Ops, x: Tensor, groups: int, weight: Tensor, bias: Tensor,
+    eps: float) -> Tensor:
+    return torch.group_norm(x, groups, weight, bias, eps, False)
+  # the same followed by SiLU, applied in place to the norm's fresh output
+  def group_norm_silu(self: __torch__.Ops, x: Tensor, groups: int, weight: Tensor, bias: Tensor,
+    eps: float) -> Tensor:
+    return torch.silu_(torch.group_norm(x, groups, weight, bias, eps, False))
+  def silu(self: __torch__.Ops, x: Tensor) -> Tensor:
+    return torch.silu(x)
+  # diffusers' GEGLU on a projection [.., 2 x inner]: the first half times the exact GELU of the second
+  def geglu(self: __torch__.Ops, projected: Tensor) -> Tensor:
+    halves = torch.chunk(projected, 2, -1)
+    return torch.mul(halves[0], torch.gelu(halves[1]))
+  # softmax(q k^T / sqrt(d)) v on [B, heads, N, d], without materializing the scores where libtorch has a
+  # fused kernel for the device
+  def attention(self: __torch__.Ops, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    return torch.scaled_dot_product_attention(q, k, v)
+  # the same with an additive mask broadcast to the scores [B, heads, Nq, Nk]
+  def attention_masked(self: __torch__.Ops, q: Tensor, k: Tensor, v: Tensor, mask: Tensor) -> Tensor:
+    return torch.scaled_dot_product_attention(q, k, v, mask)
+  # F.interpolate(x, scale_factor=2, mode="nearest") on [N, C, H, W]
+  def upsample_nearest_2x(self: __torch__.Ops, x: Tensor) -> Tensor:
+    return torch.upsample_nearest2d(x, [2 * torch.size(x, 2), 2 * torch.size(x, 3)])
+  # a conv2d weight reordered once into oneDNN's blocked layout (an opaque mkldnn tensor), for the call below
+  def pack_conv_weight(self: __torch__.Ops, weight: Tensor, stride: int, padding: int) -> Tensor:
+    return torch.mkldnn_reorder_conv2d_weight(torch.to_mkldnn(weight), [padding, padding], [stride, stride],
+      [1, 1], 1)
+  # conv2d(x, weight, bias) on a dense x with the packed weight: oneDNN's kernel without the per-call reorder
+  def convolution_packed(self: __torch__.Ops, x: Tensor, packed: Tensor, bias: Tensor, stride: int,
+    padding: int) -> Tensor:
+    return torch.mkldnn_convolution(x, packed, bias, [padding, padding], [stride, stride], [1, 1], 1)

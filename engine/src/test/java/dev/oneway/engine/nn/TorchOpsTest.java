@@ -1,0 +1,129 @@
+package dev.oneway.engine.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.LayerNorm;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The TorchScript ops against the same arithmetic written out in DJL's own ops (the engine's implementation
+ * before it called libtorch's fused kernels), and the property the worker relies on: an image's result does
+ * not depend on its batch mates.
+ */
+class TorchOpsTest {
+
+    static NDManager manager;
+
+    @BeforeAll
+    static void open() {
+        manager = NDManager.newBaseManager("PyTorch");
+        manager.getEngine().setRandomSeed(7);
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    @Test
+    void groupNormAndSiluMatchTheirDefinitions() {
+        NDArray x = manager.randomNormal(new Shape(3, 64, 6, 5)).mul(3f).add(1f);
+        NDArray weight = manager.randomNormal(new Shape(64));
+        NDArray bias = manager.randomNormal(new Shape(64));
+        NDArray grouped = x.reshape(3, 32, -1);
+        long size = grouped.getShape().get(2);
+        NDArray normalized = LayerNorm.layerNorm(grouped, new Shape(size), manager.ones(new Shape(size)),
+                manager.zeros(new Shape(size)), 1e-5f).singletonOrThrow().reshape(x.getShape());
+        NDArray expected = normalized.mul(weight.reshape(1, 64, 1, 1)).add(bias.reshape(1, 64, 1, 1));
+        GroupNorm norm = new GroupNorm(32, weight, bias, 1e-5f);
+        assertClose(expected, norm.forward(x), 1e-5);
+        assertClose(expected.mul(expected.getNDArrayInternal().sigmoid()), norm.forwardSilu(x), 1e-5);
+        assertClose(x.mul(x.getNDArrayInternal().sigmoid()), Ops.silu(x), 1e-6);
+        assertEquals(x.getShape(), norm.forwardSilu(x).getShape());
+    }
+
+    @Test
+    void gegluIsTheValueHalfTimesTheGeluOfTheGateHalf() {
+        NDArray projected = manager.randomNormal(new Shape(2, 7, 24));
+        NDArray expected = projected.get("..., :12").mul(projected.get("..., 12:").getNDArrayInternal().gelu());
+        assertClose(expected, TorchOps.geglu(projected), 1e-6);
+    }
+
+    @Test
+    void attentionIsSoftmaxOfScaledScoresTimesValues() {
+        int heads = 4;
+        NDArray q = manager.randomNormal(new Shape(2, 9, 32));
+        NDArray k = manager.randomNormal(new Shape(2, 11, 32));
+        NDArray v = manager.randomNormal(new Shape(2, 11, 32));
+        NDArray mask = manager.randomNormal(new Shape(1, 1, 9, 11)).mul(5f);
+        for (NDArray m : new NDArray[] {null, mask}) {
+            NDArray qh = q.reshape(2, 9, heads, 8).transpose(0, 2, 1, 3);
+            NDArray kt = k.reshape(2, 11, heads, 8).transpose(0, 2, 3, 1);
+            NDArray vh = v.reshape(2, 11, heads, 8).transpose(0, 2, 1, 3);
+            NDArray scores = qh.matMul(kt).mul((float) (1 / Math.sqrt(8)));
+            if (m != null) {
+                scores = scores.add(m);
+            }
+            NDArray expected = scores.softmax(-1).matMul(vh).transpose(0, 2, 1, 3).reshape(2, 9, 32);
+            assertClose(expected, Ops.attention(q, k, v, heads, m), 1e-5);
+        }
+    }
+
+    @Test
+    void anImagesResultDoesNotDependOnItsBatchMates() {
+        NDArray x = manager.randomNormal(new Shape(4, 64, 16, 16));
+        GroupNorm norm = new GroupNorm(32, manager.randomNormal(new Shape(64)), manager.randomNormal(new Shape(64)), 1e-6f);
+        NDArray tokens = manager.randomNormal(new Shape(4, 300, 64));
+        NDArray batchNorm = norm.forwardSilu(x);
+        NDArray batchAttention = Ops.attention(tokens, tokens, tokens, 8, null);
+        for (int i = 0; i < 4; i++) {
+            NDArray one = x.get("{}:{}", i, i + 1);
+            assertArrayEquals(norm.forwardSilu(one).toFloatArray(), batchNorm.get("{}:{}", i, i + 1).toFloatArray());
+            NDArray t = tokens.get("{}:{}", i, i + 1);
+            assertArrayEquals(Ops.attention(t, t, t, 8, null).toFloatArray(),
+                    batchAttention.get("{}:{}", i, i + 1).toFloatArray());
+        }
+    }
+
+    @Test
+    void theModuleArchiveLoadsOnceAndServesManyThreads() throws Exception {
+        NDArray x = manager.randomNormal(new Shape(2, 32, 8, 8));
+        NDArray expected = Ops.silu(x);
+        Thread[] threads = new Thread[4];
+        Throwable[] failures = new Throwable[threads.length];
+        for (int t = 0; t < threads.length; t++) {
+            int index = t;
+            threads[t] = new Thread(() -> {
+                try (NDManager local = manager.newSubManager()) {
+                    for (int i = 0; i < 50; i++) {
+                        NDArray y = Ops.silu(x.toDevice(x.getDevice(), true));
+                        assertArrayEquals(expected.toFloatArray(), y.toFloatArray());
+                    }
+                } catch (Throwable e) {
+                    failures[index] = e;
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        for (Throwable f : failures) {
+            assertEquals(null, f);
+        }
+        assertTrue(TorchOps.archive().length > 0);
+    }
+
+    static void assertClose(NDArray expected, NDArray actual, double tolerance) {
+        assertEquals(expected.getShape(), actual.getShape());
+        float diff = expected.sub(actual).abs().max().getFloat();
+        assertTrue(diff <= tolerance, "max difference " + diff + " > " + tolerance);
+    }
+}
