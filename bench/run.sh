@@ -19,5 +19,5 @@ command -v wrk >/dev/null 2>&1 || echo "bench/run.sh: wrk not found (apt-get ins
 ./mvnw -q -DskipTests package -pl bench -am
 # OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads sleep instead of spinning while they wait (section 0 of the report);
 # GLIBC_TUNABLES: an allocator that reuses tensor memory (TorchRuntime.CPU_ENVIRONMENT)
-GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 OMP_WAIT_POLICY=PASSIVE \
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296 OMP_WAIT_POLICY=PASSIVE \
   exec java -Xmx8g -Djava.awt.headless=true -Dai.djl.offline=true -jar bench/target/oneway-bench.jar "$@"

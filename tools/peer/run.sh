@@ -29,7 +29,7 @@ if [ -z "$python" ]; then
   fi
 fi
 export OMP_WAIT_POLICY=PASSIVE TORCH_CPP_LOG_LEVEL=ERROR \
-  GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296
+  GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296
 export PYTHONPATH="$diffusers/src${PYTHONPATH:+:$PYTHONPATH}"
 exec "$python" "$(dirname "$0")/loopfree_peer.py" --loopfree "$loopfree" --model "$model" --size "$size" \
   --warmup "$warmup" --repeats "$repeats"

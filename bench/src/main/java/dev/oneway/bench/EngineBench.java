@@ -288,7 +288,7 @@ public final class EngineBench {
         String convShape = "[1, 320, 64, 64] * [320, 320, 3, 3]";
         OpProfile.Result profile;
         try (NDManager m = TorchRuntime.engine().newBaseManager()) {
-            Conv2d conv = new Conv2d(m.randomNormal(new Shape(320, 320, 3, 3)).muli(0.02f), m.zeros(new Shape(320)), 1, 1, true);
+            Conv2d conv = Conv2d.of(m.randomNormal(new Shape(320, 320, 3, 3)).muli(0.02f), m.zeros(new Shape(320)), 1, 1, true);
             NDArray x = m.randomNormal(new Shape(1, 320, 64, 64));
             double flops = 2.0 * 320 * 320 * 9 * 64 * 64;
             double[] ms = new double[options.repeats(9)];

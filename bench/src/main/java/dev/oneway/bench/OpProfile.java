@@ -61,13 +61,13 @@ public final class OpProfile {
                 case CONV -> {
                     int kernel = (int) d[3];
                     int stride = (int) d[4];
-                    Conv2d conv = new Conv2d(m.randomNormal(new Shape(d[2], d[1], kernel, kernel)).muli(0.02f),
+                    Conv2d conv = Conv2d.of(m.randomNormal(new Shape(d[2], d[1], kernel, kernel)).muli(0.02f),
                             m.zeros(new Shape(d[2])), stride, stride == 2 ? 1 : kernel / 2, perImageConvolutions);
                     NDArray x = m.randomNormal(new Shape(d[0], d[1], d[5], d[6]));
                     yield () -> conv.forward(x);
                 }
                 case LINEAR -> {
-                    Linear linear = new Linear(m.randomNormal(new Shape(d[2], d[1])).muli(0.02f), null);
+                    Linear linear = Linear.of(m.randomNormal(new Shape(d[2], d[1])).muli(0.02f), null);
                     NDArray x = m.randomNormal(new Shape(d[0], d[1]));
                     yield () -> linear.forward(x);
                 }

@@ -41,15 +41,16 @@ public final class TorchRuntime {
     /**
      * glibc's allocator for libtorch's tensors. By default each tensor over 128 KiB, and every oneDNN weight reorder,
      * is a fresh mmap whose pages fault in one by one (about 10 us each in a VM) and go back to the kernel when it is
-     * freed; and every JVM thread mallocs in an arena whose memory is returned on free. One arena, tensors up to
-     * 32 MiB from the heap (the most glibc allows), and a heap that is never trimmed let a pass reuse the memory of
-     * the one before; huge pages cut the faults of what is still mapped. SD1.5 at 256x256 on a 2-core CPU, JVMs in
-     * alternation: 7.9-9.7 s per image with huge pages alone, 7.1-7.6 s with all four, the same peak RSS; at 512x512,
-     * where most tensors are over 32 MiB, within the noise (docs/benchmarks.md, "Issue 15, second pass"). Memory a
-     * worker once used stays in its heap for the next batch.
+     * freed; and every JVM thread mallocs in an arena whose memory is returned on free. One arena, no mmap at all
+     * (every block from the heap, whatever its size: glibc's mmap threshold stops at 32 MiB, below the VAE's and
+     * the 512x512 UNet's activations), a heap that is never trimmed, and huge pages for it let a pass reuse the
+     * memory of the one before. SD1.5 on a 2-core CPU, JVMs in alternation: at 256x256 7.9-9.7 s per image with
+     * huge pages alone, 7.1-7.6 s with the heap up to 32 MiB; at 512x512 28.9-29.2 s with the heap up to 32 MiB,
+     * 21.4-24.9 s with no mmap, the same peak RSS (docs/benchmarks.md, issue 15). Memory a worker once used stays
+     * in its heap for the next batch.
      */
     public static final String MALLOC_TUNABLES = "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
-            + ":glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296";
+            + ":glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296";
 
     /**
      * The environment CPU inference runs in: PyTorch's OpenMP threads sleep instead of spinning while they wait

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class CpuEnvironmentTest {
 
     private static final String ALL = "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
-            + ":glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296";
+            + ":glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296";
 
     @Test
     void anEmptyEnvironmentGetsBothVariables() {
@@ -19,7 +19,7 @@ class CpuEnvironmentTest {
     @Test
     void tunablesAlreadySetKeepTheirValuesAndTheOthersAreAppended() {
         assertEquals(Map.of("GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
-                        + ":glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"),
+                        + ":glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296"),
                 TorchRuntime.missingCpuEnvironment(Map.of("OMP_WAIT_POLICY", "passive", "GLIBC_TUNABLES", "glibc.malloc.arena_max=2")));
         // a tunable of another namespace whose name ends the same is not ours
         assertEquals(Map.of("GLIBC_TUNABLES", "glibc.rtld.hugetlb=1:" + ALL),
@@ -31,6 +31,6 @@ class CpuEnvironmentTest {
         assertEquals(Map.of(), TorchRuntime.missingCpuEnvironment(TorchRuntime.CPU_ENVIRONMENT));
         assertEquals(Map.of("OMP_WAIT_POLICY", "PASSIVE"),
                 TorchRuntime.missingCpuEnvironment(Map.of("OMP_WAIT_POLICY", "ACTIVE", "GLIBC_TUNABLES",
-                        "glibc.malloc.hugetlb=0:glibc.malloc.arena_max=4:glibc.malloc.mmap_threshold=1:glibc.malloc.trim_threshold=1")));
+                        "glibc.malloc.hugetlb=0:glibc.malloc.arena_max=4:glibc.malloc.mmap_max=4:glibc.malloc.trim_threshold=1")));
     }
 }

@@ -15,21 +15,32 @@ import dev.oneway.engine.model.Weights;
  * {@code perImage} set, each image of the batch is convolved on its own: every other op (linear,
  * attention, norms) still runs over the whole batch, and a job's image no longer depends on its batch.
  *
- * <p>On the CPU the weight is also kept in oneDNN's blocked layout ({@code packed}), reordered once here:
- * libtorch's plain convolution reorders it on every call, which for the UNet's deep layers (1280 channels
- * at 8x8, a 59 MB weight) cost two thirds of the call. The packed convolution runs the same kernel on the
- * same values, so its results are bit for bit those of the plain one.
+ * <p>On the CPU the weight is reordered once, here, into oneDNN's blocked layout ({@code packed}: {@code weight}
+ * is then an opaque tensor for {@link TorchOps#convolution} alone, and the plain copy is released). libtorch's
+ * plain convolution reorders the weight on every call, which for the UNet's deep layers (1280 channels at
+ * 8x8, a 59 MB weight) cost two thirds of the call. The packed convolution runs the same kernel on the same
+ * values; each layer is checked against the plain one on a probe input when it is packed, and keeps the plain
+ * one if they differ ({@link TorchOps#agree}).
  */
-public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, NDArray packed) {
+public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, boolean packed) {
 
     /**
-     * Packs the weight when it lives on the CPU; elsewhere libtorch's plain convolution is used, as it is
-     * for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
+     * The layer, its weight packed when it lives on the CPU; elsewhere libtorch's plain convolution is used, as
+     * it is for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
      */
-    public Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage) {
-        this(weight, bias, stride, padding, perImage,
-                weight.getDevice().isGpu() || weight.getShape().dimension() != 4 ? null
-                        : TorchOps.packConvWeight(weight, stride, padding));
+    public static Conv2d of(NDArray weight, NDArray bias, int stride, int padding, boolean perImage) {
+        Conv2d plain = new Conv2d(weight, bias, stride, padding, perImage, false);
+        if (weight.getDevice().isGpu() || weight.getShape().dimension() != 4) {
+            return plain;
+        }
+        Conv2d packed = new Conv2d(TorchOps.packConvWeight(weight, stride, padding), bias, stride, padding, perImage, true);
+        long in = weight.getShape().get(1);
+        if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(1, in, 5, 5))) {
+            packed.weight.close();
+            return plain;
+        }
+        weight.close();
+        return packed;
     }
 
     public static Conv2d load(Weights w, int in, int out, int kernel) {
@@ -37,14 +48,14 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
     }
 
     public static Conv2d load(Weights w, int in, int out, int kernel, int stride, int padding) {
-        return new Conv2d(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant());
+        return of(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant());
     }
 
     /** A conv saved with bias=False: no bias tensor in the checkpoint, a zero bias here. */
     public static Conv2d loadWithoutBias(Weights w, int in, int out, int kernel) {
         NDArray weight = w.get("weight", out, in, kernel, kernel);
         NDArray bias = weight.getManager().zeros(new Shape(out), weight.getDataType());
-        return new Conv2d(weight, bias, 1, kernel / 2, w.batchInvariant());
+        return of(weight, bias, 1, kernel / 2, w.batchInvariant());
     }
 
     public NDArray forward(NDArray x) {
@@ -60,8 +71,8 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
     }
 
     private NDArray convolve(NDArray x) {
-        if (packed != null) {
-            return TorchOps.convolution(x, packed, bias, stride, padding);
+        if (packed) {
+            return TorchOps.convolution(x, weight, bias, stride, padding);
         }
         return x.getNDArrayInternal()
                 .convolution(x, weight, bias, new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1)

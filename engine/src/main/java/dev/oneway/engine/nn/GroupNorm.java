@@ -26,7 +26,7 @@ public final class GroupNorm {
         return TorchOps.groupNorm(x, groups, weight, bias, eps, false);
     }
 
-    /** silu(forward(x)) in one call, the SiLU applied in place to the norm's output. */
+    /** silu(forward(x)) in one call. */
     public NDArray forwardSilu(NDArray x) {
         return TorchOps.groupNorm(x, groups, weight, bias, eps, true);
     }

@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -21,12 +23,13 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.util.function.UnaryOperator;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * libtorch's fused group norm, SiLU, GEGLU and scaled-dot-product attention, and its convolution with a
- * weight reordered once for oneDNN, none of which DJL 0.36's JNI exposes. They are methods of a TorchScript module whose source is {@code torch_ops.py} beside this class;
+ * libtorch's fused group norm, SiLU, GEGLU and scaled-dot-product attention, and oneDNN's convolution and
+ * matmul with weights reordered once, none of which DJL 0.36's JNI exposes. They are methods of a TorchScript module whose source is {@code torch_ops.py} beside this class;
  * the module is packed here into the archive layout torch.jit.save writes and loaded once per process with
  * libtorch's loader. The module holds no tensors, so it runs on whatever device its inputs are on, and its
  * methods are safe to call from several threads at once.
@@ -79,6 +82,43 @@ public final class TorchOps {
     public static NDArray convolution(NDArray x, NDArray packed, NDArray bias, int stride, int padding) {
         return call("convolution_packed", x, IValue.from(x(x)), IValue.from(x(packed)), IValue.from(x(bias)),
                 IValue.from((long) stride), IValue.from((long) padding));
+    }
+
+    /**
+     * A linear layer's weight [out, in] reordered for oneDNN's matmul, for {@link #linear}; an opaque tensor
+     * owned by the weight's manager.
+     */
+    public static NDArray packLinearWeight(NDArray weight) {
+        NDArray packed = call("pack_linear_weight", weight, IValue.from(x(weight)));
+        NDScope.unregister(packed);
+        return packed;
+    }
+
+    /** x W^T + b over x's last axis, with W from {@link #packLinearWeight}; bias may be null. */
+    public static NDArray linear(NDArray x, NDArray packed, NDArray bias) {
+        if (bias == null) {
+            return call("linear_packed_no_bias", x, IValue.from(x(x)), IValue.from(x(packed)));
+        }
+        return call("linear_packed", x, IValue.from(x(x)), IValue.from(x(packed)), IValue.from(x(bias)));
+    }
+
+    /**
+     * Whether a packed layer computes what its plain version does: both on one deterministic probe input, equal
+     * within 1e-4 of the output's largest magnitude (different kernels sum in different orders; a wrong kernel
+     * is off by the magnitude itself).
+     */
+    static boolean agree(UnaryOperator<NDArray> plain, UnaryOperator<NDArray> packed, NDManager manager, Shape probe) {
+        try (NDManager scratch = manager.newSubManager()) {
+            NDArray x = scratch.arange((int) probe.size()).toType(DataType.FLOAT32, false).mul(0.37f).sin().reshape(probe);
+            NDArray expected = plain.apply(x);
+            NDArray actual = packed.apply(x);
+            if (!expected.getShape().equals(actual.getShape())) {
+                return false;
+            }
+            float scale = expected.abs().max().getFloat();
+            float diff = expected.sub(actual).abs().max().getFloat();
+            return diff <= 1e-4f * Math.max(scale, 1f);
+        }
     }
 
     /** Nearest-neighbour 2x upsampling of [N, C, H, W]. */
