@@ -227,5 +227,6 @@ public final class TiueEngine implements AutoCloseable {
     @Override
     public void close() {
         weightsManager.close();
+        TorchRuntime.releaseFreeMemory();
     }
 }

@@ -63,6 +63,20 @@ public final class TorchRuntime {
 
     private TorchRuntime() { }
 
+    /**
+     * Hands the free memory of glibc's heap back to the kernel ({@code malloc_trim(0)}: every whole free page, not
+     * only the heap's top). With {@link #MALLOC_TUNABLES} the heap is never trimmed on its own, so a process that
+     * closes a model (a benchmark, a worker replacing one) keeps the memory of that model's packed weights and
+     * activations until this is called. A no-op where the C library has no malloc_trim.
+     */
+    public static void releaseFreeMemory() {
+        try {
+            NativeLibrary.getInstance("c").getFunction("malloc_trim").invokeInt(new Object[] {0});
+        } catch (UnsatisfiedLinkError e) {
+            LOG.debug("no malloc_trim in this C library: {}", e.getMessage());
+        }
+    }
+
     /** {@code Engine.getEngine("PyTorch")}, loading libtorch on first use and setting its log level once. */
     public static Engine engine() {
         Engine engine = Engine.getEngine("PyTorch"); // loads libtorch (and libc10) into the process

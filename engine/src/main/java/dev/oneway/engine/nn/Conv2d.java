@@ -1,9 +1,11 @@
 package dev.oneway.engine.nn;
 
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.oneway.engine.model.Weights;
 
@@ -25,15 +27,20 @@ import dev.oneway.engine.model.Weights;
 public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, boolean packed) {
 
     /**
-     * The layer, its weight packed when it lives on the CPU; elsewhere libtorch's plain convolution is used, as
-     * it is for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
+     * The layer, its weight packed when it lives on the CPU; elsewhere (and for float16 weights) libtorch's plain
+     * convolution is used, as it is for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
      */
     public static Conv2d of(NDArray weight, NDArray bias, int stride, int padding, boolean perImage) {
         Conv2d plain = new Conv2d(weight, bias, stride, padding, perImage, false);
-        if (weight.getDevice().isGpu() || weight.getShape().dimension() != 4) {
+        if (weight.getDevice().isGpu() || weight.getShape().dimension() != 4 || weight.getDataType() != DataType.FLOAT32) {
             return plain;
         }
-        Conv2d packed = new Conv2d(TorchOps.packConvWeight(weight, stride, padding), bias, stride, padding, perImage, true);
+        Conv2d packed;
+        try {
+            packed = new Conv2d(TorchOps.packConvWeight(weight, stride, padding), bias, stride, padding, perImage, true);
+        } catch (EngineException e) {
+            return plain; // oneDNN has no blocked layout for this shape on this CPU
+        }
         long in = weight.getShape().get(1);
         if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(1, in, 5, 5))) {
             packed.weight.close();

@@ -1,6 +1,8 @@
 package dev.oneway.engine.nn;
 
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.oneway.engine.model.Weights;
 
@@ -18,15 +20,20 @@ import dev.oneway.engine.model.Weights;
 public record Linear(NDArray weight, NDArray bias, boolean packed) {
 
     /**
-     * The layer, its weight packed when it lives on the CPU; elsewhere libtorch's linear is used, as it is for
-     * the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
+     * The layer, its weight packed when it lives on the CPU; elsewhere (and for float16 weights) libtorch's linear
+     * is used, as it is for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
      */
     public static Linear of(NDArray weight, NDArray bias) {
         Linear plain = new Linear(weight, bias, false);
-        if (weight.getDevice().isGpu() || weight.getShape().dimension() != 2) {
+        if (weight.getDevice().isGpu() || weight.getShape().dimension() != 2 || weight.getDataType() != DataType.FLOAT32) {
             return plain;
         }
-        Linear packed = new Linear(TorchOps.packLinearWeight(weight), bias, true);
+        Linear packed;
+        try {
+            packed = new Linear(TorchOps.packLinearWeight(weight), bias, true);
+        } catch (EngineException e) {
+            return plain; // oneDNN has no packed layout for this shape on this CPU
+        }
         if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(3, weight.getShape().get(1)))) {
             packed.weight.close();
             return plain;
