@@ -22,7 +22,9 @@ import dev.oneway.engine.model.Weights;
  * plain convolution reorders the weight on every call, which for the UNet's deep layers (1280 channels at
  * 8x8, a 59 MB weight) cost two thirds of the call. The packed convolution runs the same kernel on the same
  * values; each layer is checked against the plain one on a probe input when it is packed, and keeps the plain
- * one if they differ ({@link TorchOps#agree}).
+ * one if they differ ({@link TorchOps#agree}). Small layers are packed too: with the heap allocator of
+ * {@code TorchRuntime.MALLOC_TUNABLES}, libtorch's plain convolution of small layers gave a job a different
+ * image in a batch than alone ({@code TiueEngineTest}).
  */
 public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, boolean packed) {
 

@@ -15,7 +15,9 @@ import dev.oneway.engine.model.Weights;
  * for the UNet's shapes. The two sum in different orders: results move by about 1e-6 relative to the plain
  * ones. Each layer is checked against the plain one on a probe input when it is packed and keeps the plain one
  * if they differ ({@link TorchOps#agree}): libtorch 2.7.1's packed matmul is wrong on this CPU for 40 to 160
- * outputs that are not a multiple of 64.
+ * outputs that are not a multiple of 64. Small layers are packed too: with the heap allocator of
+ * {@code TorchRuntime.MALLOC_TUNABLES}, libtorch's plain ops on small layers gave a job a different image
+ * in a batch than alone ({@code TiueEngineTest}).
  */
 public record Linear(NDArray weight, NDArray bias, boolean packed) {
 

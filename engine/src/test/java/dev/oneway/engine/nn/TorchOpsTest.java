@@ -79,20 +79,21 @@ class TorchOpsTest {
 
     @Test
     void packedLinearAndConvolutionMatchTheirPlainDefinitions() {
-        NDArray w = manager.randomNormal(new Shape(64, 32));
-        NDArray b = manager.randomNormal(new Shape(64));
-        NDArray x = manager.randomNormal(new Shape(2, 5, 32));
+        NDArray w = manager.randomNormal(new Shape(320, 256)).mul(0.05f);
+        NDArray b = manager.randomNormal(new Shape(320));
+        NDArray x = manager.randomNormal(new Shape(2, 5, 256));
         NDArray expected = x.matMul(w.transpose()).add(b);
         NDArray expectedNoBias = x.matMul(w.transpose());
         Linear linear = Linear.of(w.duplicate(), b);
         Linear noBias = Linear.of(w.duplicate(), null);
         assertTrue(linear.packed());
+        assertTrue(linear.forward(x).getShape().equals(new Shape(2, 5, 320)));
         assertClose(expected, linear.forward(x), 1e-4);
         assertClose(expectedNoBias, noBias.forward(x), 1e-4);
 
-        NDArray cw = manager.randomNormal(new Shape(16, 8, 3, 3));
-        NDArray cb = manager.randomNormal(new Shape(16));
-        NDArray image = manager.randomNormal(new Shape(2, 8, 9, 7));
+        NDArray cw = manager.randomNormal(new Shape(64, 128, 3, 3));
+        NDArray cb = manager.randomNormal(new Shape(64));
+        NDArray image = manager.randomNormal(new Shape(2, 128, 9, 7));
         NDArray plain = image.getNDArrayInternal().convolution(image, cw, cb, new Shape(2, 2), new Shape(1, 1),
                 new Shape(1, 1), 1).singletonOrThrow();
         Conv2d conv = Conv2d.of(cw.duplicate(), cb, 2, 1, false);
@@ -108,10 +109,10 @@ class TorchOpsTest {
         assertFalse(TorchOps.agree(x -> x, x -> x.reshape(8, 4), manager, new Shape(4, 8)));
         // libtorch 2.7.1's packed matmul gives wrong results for 48 outputs on the CPUs tried; whether this
         // machine's does or not, the layer computes x W^T + b
-        for (long out : new long[] {3, 48, 96, 160, 192}) {
-            NDArray w = manager.randomNormal(new Shape(out, 40));
+        for (long out : new long[] {48, 96, 160, 192}) {
+            NDArray w = manager.randomNormal(new Shape(out, 1536)).mul(0.05f);
             NDArray b = manager.randomNormal(new Shape(out));
-            NDArray x = manager.randomNormal(new Shape(7, 40));
+            NDArray x = manager.randomNormal(new Shape(7, 1536));
             NDArray expected = x.matMul(w.transpose()).add(b);
             assertClose(expected, Linear.of(w, b).forward(x), 1e-4);
         }
@@ -123,8 +124,11 @@ class TorchOpsTest {
         GroupNorm norm = new GroupNorm(32, manager.randomNormal(new Shape(64)), manager.randomNormal(new Shape(64)), 1e-6f);
         NDArray tokens = manager.randomNormal(new Shape(4, 300, 64));
         NDArray batchNorm = norm.forwardSilu(x);
-        Linear linear = Linear.of(manager.randomNormal(new Shape(128, 64)), manager.randomNormal(new Shape(128)));
-        NDArray batchLinear = linear.forward(tokens);
+        Linear linear = Linear.of(manager.randomNormal(new Shape(256, 320)), manager.randomNormal(new Shape(256)));
+        NDArray wide = manager.randomNormal(new Shape(4, 300, 320));
+        NDArray batchLinear = linear.forward(wide);
+        Conv2d conv = Conv2d.of(manager.randomNormal(new Shape(32, 64, 3, 3)).mul(0.05f), manager.randomNormal(new Shape(32)), 1, 1, true);
+        NDArray batchConv = conv.forward(x);
         NDArray batchAttention = Ops.attention(tokens, tokens, tokens, 8, null);
         for (int i = 0; i < 4; i++) {
             NDArray one = x.get("{}:{}", i, i + 1);
@@ -132,7 +136,9 @@ class TorchOpsTest {
             NDArray t = tokens.get("{}:{}", i, i + 1);
             assertArrayEquals(Ops.attention(t, t, t, 8, null).toFloatArray(),
                     batchAttention.get("{}:{}", i, i + 1).toFloatArray());
-            assertArrayEquals(linear.forward(t).toFloatArray(), batchLinear.get("{}:{}", i, i + 1).toFloatArray());
+            assertArrayEquals(conv.forward(one).toFloatArray(), batchConv.get("{}:{}", i, i + 1).toFloatArray());
+            NDArray row = wide.get("{}:{}", i, i + 1);
+            assertArrayEquals(linear.forward(row).toFloatArray(), batchLinear.get("{}:{}", i, i + 1).toFloatArray());
         }
     }
 
