@@ -6,6 +6,9 @@ import java.util.Locale;
 /**
  * Where and in what precision the engine runs. "auto" picks the GPU with float16 when DJL's
  * PyTorch engine has one, else the CPU with float32 (half precision on a CPU is ~100x slower).
+ * "bfloat16" is a CPU setting: weights and activations stay float32, convolutions and linear layers compute
+ * in bfloat16 on oneDNN (SD1.5 at 256x256: 1.75x faster on a CPU with AVX512_BF16; pixels 0.5 of 255 from
+ * float32's on average, at most 5, PSNR 51 dB; docs/benchmarks.md, issue 15).
  *
  * @param batchInvariant null for the device's default, see {@link #batchInvariantOn}
  * @param taesdDir a TAESD (diffusers AutoencoderTiny) folder to use where the model folder has no vae_tiny/;
@@ -39,8 +42,11 @@ public record EngineOptions(String device, String dtype, Boolean batchInvariant,
         if (!device.equals("auto") && !device.equals("cpu") && !device.equals("gpu")) {
             throw new IllegalArgumentException("device must be auto, cpu or gpu, got '" + device + "'");
         }
-        if (!dtype.equals("auto") && !dtype.equals("float32") && !dtype.equals("float16")) {
-            throw new IllegalArgumentException("dtype must be auto, float32 or float16, got '" + dtype + "'");
+        if (!dtype.equals("auto") && !dtype.equals("float32") && !dtype.equals("float16") && !dtype.equals("bfloat16")) {
+            throw new IllegalArgumentException("dtype must be auto, float32, float16 or bfloat16, got '" + dtype + "'");
+        }
+        if (dtype.equals("bfloat16") && device.equals("gpu")) {
+            throw new IllegalArgumentException("dtype bfloat16 is a CPU setting (on a GPU use float16)");
         }
     }
 }

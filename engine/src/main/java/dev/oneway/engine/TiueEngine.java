@@ -81,9 +81,13 @@ public final class TiueEngine implements AutoCloseable {
             case "cpu" -> false;
             default -> engine.getGpuCount() > 0;
         };
+        if (gpu && options.dtype().equals("bfloat16")) {
+            throw new IllegalStateException("dtype bfloat16 is a CPU setting, and this engine would run on the GPU: "
+                    + "set device cpu, or dtype float16 for the GPU");
+        }
         DataType dtype = switch (options.dtype()) {
             case "float16" -> DataType.FLOAT16;
-            case "float32" -> DataType.FLOAT32;
+            case "float32", "bfloat16" -> DataType.FLOAT32;
             default -> gpu ? DataType.FLOAT16 : DataType.FLOAT32;
         };
         if (!gpu) {
@@ -92,7 +96,7 @@ public final class TiueEngine implements AutoCloseable {
         NDManager manager = engine.newBaseManager(gpu ? Device.gpu() : Device.cpu());
         try {
             ModelFolder.Parts parts = ModelFolder.load(modelDir, options.taesdDir(), manager, dtype,
-                    options.batchInvariantOn(gpu));
+                    options.batchInvariantOn(gpu), options.dtype().equals("bfloat16"));
             return new TiueEngine(modelDir.getFileName() == null ? modelDir.toString() : modelDir.getFileName().toString(),
                     manager, dtype, parts);
         } catch (RuntimeException e) {

@@ -46,6 +46,27 @@ class TiueEngineTest {
     }
 
     @Test
+    void bfloat16OnTheCpuGivesLatentsCloseToFloat32s() {
+        List<GenerationRequest> jobs = List.of(request("a red fox", 3, Sampler.TIUE, 4), request("a blue car", 4, Sampler.TIUE, 4));
+        List<float[]> reference = sd15.latents(jobs);
+        try (TiueEngine bf16 = TiueEngine.load(models.resolve("sd15"), new EngineOptions("cpu", "bfloat16"))) {
+            List<float[]> latents = bf16.latents(jobs);
+            for (int i = 0; i < jobs.size(); i++) {
+                double diff = 0;
+                double magnitude = 0;
+                for (int j = 0; j < latents.get(i).length; j++) {
+                    diff += Math.abs(latents.get(i)[j] - reference.get(i)[j]);
+                    magnitude += Math.abs(reference.get(i)[j]);
+                }
+                double relative = diff / magnitude;
+                System.out.printf("bfloat16 vs float32 latents, job %d: mean abs difference %.2e of the mean magnitude%n", i, relative);
+                assertTrue(relative < 0.05, "job " + i + ": bfloat16 latents off by " + relative + " of their magnitude");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new EngineOptions("gpu", "bfloat16"));
+    }
+
+    @Test
     void tiueWithOneStepEqualsTheLoopedSamplerWithOneStep() {
         List<GenerationRequest> tiue = List.of(request("a red fox", 3, Sampler.TIUE, 1), request("a blue car", 4, Sampler.TIUE, 1));
         List<GenerationRequest> looped = List.of(request("a red fox", 3, Sampler.LOOPED, 1), request("a blue car", 4, Sampler.LOOPED, 1));

@@ -29,7 +29,7 @@ public final class EngineCli {
             usage:
               generate --model <folder>|tiny|tiny-sd21 --prompt TEXT [--seed N] [--width W] [--height H]
                        [--steps K] [--sampler tiue|looped] [--decoder vae|taesd] [--device auto|cpu|gpu]
-                       [--dtype auto|float32|float16] --out FILE.png
+                       [--dtype auto|float32|float16|bfloat16] --out FILE.png
               bench    --model <folder>|tiny|tiny-sd21|random-sd15|random-sd21 [--batch 1,2,4] [--sampler tiue,looped]
                        [--steps K] [--width W] [--height H] [--decoder vae|taesd] [--repeats N] [--warmup N]
                        [--device ...] [--dtype ...] [--reexec yes|no]

@@ -44,6 +44,12 @@ public final class ModelFolder {
      *     folder has no vae_tiny/; null for none
      */
     public static Parts load(Path dir, Path taesdDir, NDManager manager, DataType dtype, boolean batchInvariant) {
+        return load(dir, taesdDir, manager, dtype, batchInvariant, false);
+    }
+
+    /** @param bfloat16 convolutions and linear layers compute in bfloat16 (CPU only, float32 weights) */
+    public static Parts load(Path dir, Path taesdDir, NDManager manager, DataType dtype, boolean batchInvariant,
+                             boolean bfloat16) {
         if (!Files.isDirectory(dir)) {
             throw new ModelException(dir + ": model folder not found");
         }
@@ -59,14 +65,14 @@ public final class ModelFolder {
         ClipTextModel.Config textConfig = ClipTextModel.Config.read(ModelConfig.read(dir, "text_encoder/config.json"));
         ClipTextModel textEncoder;
         try (SafetensorsSource source = source(dir, "text_encoder", "model", manager, dtype)) {
-            textEncoder = new ClipTextModel(textConfig, new Weights(source, batchInvariant));
+            textEncoder = new ClipTextModel(textConfig, new Weights(source, batchInvariant, bfloat16));
             warnUnused("text_encoder", source.unused(), "text_model.embeddings.position_ids");
         }
 
         UNetConfig unetConfig = UNetConfig.read(ModelConfig.read(dir, "unet/config.json"));
         UNet2DConditionModel unet;
         try (SafetensorsSource source = source(dir, "unet", "diffusion_pytorch_model", manager, dtype)) {
-            unet = new UNet2DConditionModel(unetConfig, new Weights(source, batchInvariant));
+            unet = new UNet2DConditionModel(unetConfig, new Weights(source, batchInvariant, bfloat16));
             warnUnused("unet", source.unused());
         }
         if (unetConfig.crossAttentionDim() != textConfig.hiddenSize()) {
@@ -79,16 +85,16 @@ public final class ModelFolder {
             throw new ModelException("vae/config.json: latent_channels is " + vaeConfig.latentChannels()
                     + " but the UNet maps " + unetConfig.inChannels() + " to " + unetConfig.outChannels() + " channels");
         }
-        AutoencoderKLDecoder vae = loadVae(dir, vaeConfig, manager, dtype, batchInvariant);
+        AutoencoderKLDecoder vae = loadVae(dir, vaeConfig, manager, dtype, batchInvariant, bfloat16);
         AutoencoderTinyDecoder vaeTiny = loadTaesd(dir, taesdDir, vaeConfig, vae.upscale(), manager, dtype,
-                batchInvariant);
+                batchInvariant, bfloat16);
         return new Parts(tokenizer, textEncoder, unet, vae, scheduler, vaeTiny);
     }
 
     /** The folder's vae/ alone (e.g. to measure decoders). */
     public static AutoencoderKLDecoder loadVae(Path dir, NDManager manager, DataType dtype, boolean batchInvariant) {
         return loadVae(dir, AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json")), manager, dtype,
-                batchInvariant);
+                batchInvariant, false);
     }
 
     /** The folder's vae_tiny/ (or taesdDir where it has none) alone; null when there is neither. */
@@ -96,13 +102,13 @@ public final class ModelFolder {
                                                    boolean batchInvariant) {
         AutoencoderKLDecoder.Config vaeConfig = AutoencoderKLDecoder.Config.read(ModelConfig.read(dir, "vae/config.json"));
         return loadTaesd(dir, taesdDir, vaeConfig, 1 << (vaeConfig.blockOutChannels().length - 1), manager, dtype,
-                batchInvariant);
+                batchInvariant, false);
     }
 
     private static AutoencoderKLDecoder loadVae(Path dir, AutoencoderKLDecoder.Config vaeConfig, NDManager manager,
-                                                DataType dtype, boolean batchInvariant) {
+                                                DataType dtype, boolean batchInvariant, boolean bfloat16) {
         try (SafetensorsSource source = source(dir, "vae", "diffusion_pytorch_model", manager, dtype)) {
-            AutoencoderKLDecoder vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source, batchInvariant));
+            AutoencoderKLDecoder vae = new AutoencoderKLDecoder(vaeConfig, new Weights(source, batchInvariant, bfloat16));
             // the encoder half is not needed to make images
             warnUnused("vae", source.unused().stream()
                     .filter(k -> !k.startsWith("encoder.") && !k.startsWith("quant_conv."))
@@ -113,7 +119,7 @@ public final class ModelFolder {
 
     private static AutoencoderTinyDecoder loadTaesd(Path dir, Path taesdDir, AutoencoderKLDecoder.Config vaeConfig,
                                                     int vaeUpscale, NDManager manager, DataType dtype,
-                                                    boolean batchInvariant) {
+                                                    boolean batchInvariant, boolean bfloat16) {
         Path root;
         String component;
         if (Files.isDirectory(dir.resolve(VAE_TINY))) {
@@ -136,7 +142,7 @@ public final class ModelFolder {
         }
         AutoencoderTinyDecoder decoder;
         try (SafetensorsSource source = source(root, component, "diffusion_pytorch_model", manager, dtype)) {
-            decoder = new AutoencoderTinyDecoder(config, new Weights(source, batchInvariant));
+            decoder = new AutoencoderTinyDecoder(config, new Weights(source, batchInvariant, bfloat16));
             // the encoder half is not needed to make images
             warnUnused(component, source.unused().stream().filter(k -> !k.startsWith("encoder."))
                     .collect(Collectors.toSet()));

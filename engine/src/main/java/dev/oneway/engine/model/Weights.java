@@ -19,9 +19,10 @@ public final class Weights {
     private final Source source;
     private final String prefix;
     private final boolean batchInvariant;
+    private final boolean bfloat16;
 
     public Weights(Source source) {
-        this(source, "", false);
+        this(source, "", false, false);
     }
 
     /**
@@ -29,17 +30,30 @@ public final class Weights {
      *     (see {@link dev.oneway.engine.nn.Conv2d})
      */
     public Weights(Source source, boolean batchInvariant) {
-        this(source, "", batchInvariant);
+        this(source, "", batchInvariant, false);
     }
 
-    private Weights(Source source, String prefix, boolean batchInvariant) {
+    /**
+     * @param bfloat16 build convolutions and linear layers that compute in bfloat16 on the CPU (see
+     *     {@link dev.oneway.engine.EngineOptions})
+     */
+    public Weights(Source source, boolean batchInvariant, boolean bfloat16) {
+        this(source, "", batchInvariant, bfloat16);
+    }
+
+    private Weights(Source source, String prefix, boolean batchInvariant, boolean bfloat16) {
         this.source = source;
         this.prefix = prefix;
         this.batchInvariant = batchInvariant;
+        this.bfloat16 = bfloat16;
     }
 
     public Weights at(String name) {
-        return new Weights(source, prefix + name + ".", batchInvariant);
+        return new Weights(source, prefix + name + ".", batchInvariant, bfloat16);
+    }
+
+    public boolean bfloat16() {
+        return bfloat16;
     }
 
     public boolean batchInvariant() {

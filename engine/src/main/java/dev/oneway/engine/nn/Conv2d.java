@@ -26,25 +26,33 @@ import dev.oneway.engine.model.Weights;
  * {@code TorchRuntime.MALLOC_TUNABLES}, libtorch's plain convolution of small layers gave a job a different
  * image in a batch than alone ({@code TiueEngineTest}).
  */
-public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, boolean packed) {
+public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, boolean packed,
+                     boolean bfloat16) {
 
     /**
      * The layer, its weight packed when it lives on the CPU; elsewhere (and for float16 weights) libtorch's plain
      * convolution is used, as it is for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
      */
     public static Conv2d of(NDArray weight, NDArray bias, int stride, int padding, boolean perImage) {
-        Conv2d plain = new Conv2d(weight, bias, stride, padding, perImage, false);
+        return of(weight, bias, stride, padding, perImage, false);
+    }
+
+    /** @param bfloat16 pack the weight in bfloat16 and compute in it (CPU only; see {@code EngineOptions}) */
+    public static Conv2d of(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, boolean bfloat16) {
+        Conv2d plain = new Conv2d(weight, bias, stride, padding, perImage, false, false);
         if (weight.getDevice().isGpu() || weight.getShape().dimension() != 4 || weight.getDataType() != DataType.FLOAT32) {
             return plain;
         }
         Conv2d packed;
         try {
-            packed = new Conv2d(TorchOps.packConvWeight(weight, stride, padding), bias, stride, padding, perImage, true);
+            packed = new Conv2d(TorchOps.packConvWeight(weight, stride, padding, bfloat16), bias, stride, padding, perImage,
+                    true, bfloat16);
         } catch (EngineException e) {
             return plain; // oneDNN has no blocked layout for this shape on this CPU
         }
         long in = weight.getShape().get(1);
-        if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(1, in, 5, 5))) {
+        if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(1, in, 5, 5),
+                bfloat16 ? 3e-2f : 1e-4f)) {
             packed.weight.close();
             return plain;
         }
@@ -57,14 +65,14 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
     }
 
     public static Conv2d load(Weights w, int in, int out, int kernel, int stride, int padding) {
-        return of(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant());
+        return of(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant(), w.bfloat16());
     }
 
     /** A conv saved with bias=False: no bias tensor in the checkpoint, a zero bias here. */
     public static Conv2d loadWithoutBias(Weights w, int in, int out, int kernel) {
         NDArray weight = w.get("weight", out, in, kernel, kernel);
         NDArray bias = weight.getManager().zeros(new Shape(out), weight.getDataType());
-        return of(weight, bias, 1, kernel / 2, w.batchInvariant());
+        return of(weight, bias, 1, kernel / 2, w.batchInvariant(), w.bfloat16());
     }
 
     public NDArray forward(NDArray x) {
@@ -81,7 +89,7 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
 
     private NDArray convolve(NDArray x) {
         if (packed) {
-            return TorchOps.convolution(x, weight, bias, stride, padding);
+            return TorchOps.convolution(x, weight, bias, stride, padding, bfloat16);
         }
         return x.getNDArrayInternal()
                 .convolution(x, weight, bias, new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1)

@@ -19,24 +19,30 @@ import dev.oneway.engine.model.Weights;
  * {@code TorchRuntime.MALLOC_TUNABLES}, libtorch's plain ops on small layers gave a job a different image
  * in a batch than alone ({@code TiueEngineTest}).
  */
-public record Linear(NDArray weight, NDArray bias, boolean packed) {
+public record Linear(NDArray weight, NDArray bias, boolean packed, boolean bfloat16) {
 
     /**
      * The layer, its weight packed when it lives on the CPU; elsewhere (and for float16 weights) libtorch's linear
      * is used, as it is for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
      */
     public static Linear of(NDArray weight, NDArray bias) {
-        Linear plain = new Linear(weight, bias, false);
+        return of(weight, bias, false);
+    }
+
+    /** @param bfloat16 pack the weight in bfloat16 and compute in it (CPU only; see {@code EngineOptions}) */
+    public static Linear of(NDArray weight, NDArray bias, boolean bfloat16) {
+        Linear plain = new Linear(weight, bias, false, false);
         if (weight.getDevice().isGpu() || weight.getShape().dimension() != 2 || weight.getDataType() != DataType.FLOAT32) {
             return plain;
         }
         Linear packed;
         try {
-            packed = new Linear(TorchOps.packLinearWeight(weight), bias, true);
+            packed = new Linear(TorchOps.packLinearWeight(weight, bfloat16), bias, true, bfloat16);
         } catch (EngineException e) {
             return plain; // oneDNN has no packed layout for this shape on this CPU
         }
-        if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(3, weight.getShape().get(1)))) {
+        if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(3, weight.getShape().get(1)),
+                bfloat16 ? 3e-2f : 1e-4f)) {
             packed.weight.close();
             return plain;
         }
@@ -45,16 +51,16 @@ public record Linear(NDArray weight, NDArray bias, boolean packed) {
     }
 
     public static Linear load(Weights w, int in, int out) {
-        return of(w.get("weight", out, in), w.get("bias", out));
+        return of(w.get("weight", out, in), w.get("bias", out), w.bfloat16());
     }
 
     public static Linear loadNoBias(Weights w, int in, int out) {
-        return of(w.get("weight", out, in), null);
+        return of(w.get("weight", out, in), null, w.bfloat16());
     }
 
     public NDArray forward(NDArray x) {
         if (packed) {
-            return TorchOps.linear(x, weight, bias);
+            return TorchOps.linear(x, weight, bias, bfloat16);
         }
         return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
     }

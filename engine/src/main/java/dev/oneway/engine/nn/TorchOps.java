@@ -71,17 +71,20 @@ public final class TorchOps {
      * A convolution weight [out, in, k, k] reordered into oneDNN's blocked layout for
      * {@link #convolution}; an opaque tensor owned by the weight's manager, for nothing but that call.
      */
-    public static NDArray packConvWeight(NDArray weight, int stride, int padding) {
-        NDArray packed = call("pack_conv_weight", weight, IValue.from(x(weight)), IValue.from((long) stride),
+    public static NDArray packConvWeight(NDArray weight, int stride, int padding, boolean bfloat16) {
+        NDArray packed = call(bfloat16 ? "pack_conv_weight_bf16" : "pack_conv_weight", weight, IValue.from(x(weight)), IValue.from((long) stride),
                 IValue.from((long) padding));
         // packed while a model loads, perhaps inside a caller's scope, but it lives as long as the weight
         NDScope.unregister(packed);
         return packed;
     }
 
-    /** conv2d(x, weight, bias) with a weight from {@link #packConvWeight} and the same stride and padding. */
-    public static NDArray convolution(NDArray x, NDArray packed, NDArray bias, int stride, int padding) {
-        return call("convolution_packed", x, IValue.from(x(x)), IValue.from(x(packed)), IValue.from(x(bias)),
+    /**
+     * conv2d(x, weight, bias) with a weight from {@link #packConvWeight} and the same stride, padding and
+     * precision; float32 in and out either way.
+     */
+    public static NDArray convolution(NDArray x, NDArray packed, NDArray bias, int stride, int padding, boolean bfloat16) {
+        return call(bfloat16 ? "convolution_packed_bf16" : "convolution_packed", x, IValue.from(x(x)), IValue.from(x(packed)), IValue.from(x(bias)),
                 IValue.from((long) stride), IValue.from((long) padding));
     }
 
@@ -89,26 +92,32 @@ public final class TorchOps {
      * A linear layer's weight [out, in] reordered for oneDNN's matmul, for {@link #linear}; an opaque tensor
      * owned by the weight's manager.
      */
-    public static NDArray packLinearWeight(NDArray weight) {
-        NDArray packed = call("pack_linear_weight", weight, IValue.from(x(weight)));
+    public static NDArray packLinearWeight(NDArray weight, boolean bfloat16) {
+        NDArray packed = call(bfloat16 ? "pack_linear_weight_bf16" : "pack_linear_weight", weight, IValue.from(x(weight)));
         NDScope.unregister(packed);
         return packed;
     }
 
-    /** x W^T + b over x's last axis, with W from {@link #packLinearWeight}; bias may be null. */
-    public static NDArray linear(NDArray x, NDArray packed, NDArray bias) {
+    /**
+     * x W^T + b over x's last axis, with W from {@link #packLinearWeight} in the same precision; bias may be
+     * null; float32 in and out either way.
+     */
+    public static NDArray linear(NDArray x, NDArray packed, NDArray bias, boolean bfloat16) {
+        String method = bfloat16 ? "linear_packed_bf16" : "linear_packed";
         if (bias == null) {
-            return call("linear_packed_no_bias", x, IValue.from(x(x)), IValue.from(x(packed)));
+            return call(method + "_no_bias", x, IValue.from(x(x)), IValue.from(x(packed)));
         }
-        return call("linear_packed", x, IValue.from(x(x)), IValue.from(x(packed)), IValue.from(x(bias)));
+        return call(method, x, IValue.from(x(x)), IValue.from(x(packed)), IValue.from(x(bias)));
     }
 
     /**
      * Whether a packed layer computes what its plain version does: both on one deterministic probe input, equal
-     * within 1e-4 of the output's largest magnitude (different kernels sum in different orders; a wrong kernel
-     * is off by the magnitude itself). A packed op that fails on the probe does not agree either.
+     * within {@code tolerance} of the output's largest magnitude (1e-4 for float32: different kernels sum in
+     * different orders; 3e-2 for bfloat16, which keeps 8 bits of mantissa; a wrong kernel is off by the
+     * magnitude itself). A packed op that fails on the probe does not agree either.
      */
-    static boolean agree(UnaryOperator<NDArray> plain, UnaryOperator<NDArray> packed, NDManager manager, Shape probe) {
+    static boolean agree(UnaryOperator<NDArray> plain, UnaryOperator<NDArray> packed, NDManager manager, Shape probe,
+                         float tolerance) {
         try (NDManager scratch = manager.newSubManager()) {
             NDArray x = scratch.arange((int) probe.size()).toType(DataType.FLOAT32, false).mul(0.37f).sin().reshape(probe);
             NDArray expected = plain.apply(x);
@@ -123,7 +132,7 @@ public final class TorchOps {
             }
             float scale = expected.abs().max().getFloat();
             float diff = expected.sub(actual).abs().max().getFloat();
-            return diff <= 1e-4f * Math.max(scale, 1f);
+            return diff <= tolerance * Math.max(scale, 1f);
         }
     }
 

@@ -50,3 +50,22 @@ class Ops(Module):
     return ops.mkldnn._linear_pointwise(x, packed, bias, "none", annotate(List[Optional[number]], []), "")
   def linear_packed_no_bias(self: __torch__.Ops, x: Tensor, packed: Tensor) -> Tensor:
     return ops.mkldnn._linear_pointwise(x, packed, None, "none", annotate(List[Optional[number]], []), "")
+  # the same two layers computing in bfloat16 (dtype 15; this CPU kind has AVX512_BF16): the weight packed in
+  # bfloat16, x and the bias cast on the way in, the result cast back to float32 (dtype 6)
+  def pack_conv_weight_bf16(self: __torch__.Ops, weight: Tensor, stride: int, padding: int) -> Tensor:
+    return torch.mkldnn_reorder_conv2d_weight(torch.to_mkldnn(torch.to(weight, 15)), [padding, padding],
+      [stride, stride], [1, 1], 1)
+  def convolution_packed_bf16(self: __torch__.Ops, x: Tensor, packed: Tensor, bias: Tensor, stride: int,
+    padding: int) -> Tensor:
+    y = torch.mkldnn_convolution(torch.to(x, 15), packed, torch.to(bias, 15), [padding, padding],
+      [stride, stride], [1, 1], 1)
+    return torch.to(y, 6)
+  def pack_linear_weight_bf16(self: __torch__.Ops, weight: Tensor) -> Tensor:
+    return ops.mkldnn._reorder_linear_weight(torch.to(weight, 15), None)
+  def linear_packed_bf16(self: __torch__.Ops, x: Tensor, packed: Tensor, bias: Tensor) -> Tensor:
+    y = ops.mkldnn._linear_pointwise(torch.to(x, 15), packed, torch.to(bias, 15), "none",
+      annotate(List[Optional[number]], []), "")
+    return torch.to(y, 6)
+  def linear_packed_bf16_no_bias(self: __torch__.Ops, x: Tensor, packed: Tensor) -> Tensor:
+    y = ops.mkldnn._linear_pointwise(torch.to(x, 15), packed, None, "none", annotate(List[Optional[number]], []), "")
+    return torch.to(y, 6)
