@@ -31,7 +31,8 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
 
     /**
      * The layer, its weight packed when it lives on the CPU; elsewhere (and for float16 weights) libtorch's plain
-     * convolution is used, as it is for the one-element placeholders a generated model is sized with ({@code tiny.RandomSource}).
+     * convolution is used, as it is for the one-element placeholders a generated model is sized with
+     * ({@code tiny.RandomSource}).
      */
     public static Conv2d of(NDArray weight, NDArray bias, int stride, int padding, boolean perImage) {
         return of(weight, bias, stride, padding, perImage, false);
@@ -51,8 +52,7 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
             return plain; // oneDNN has no blocked layout for this shape on this CPU
         }
         long in = weight.getShape().get(1);
-        if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(1, in, 5, 5),
-                bfloat16 ? 3e-2f : 1e-4f)) {
+        if (!TorchOps.agree(plain::forward, packed::forward, weight.getManager(), new Shape(1, in, 5, 5), bfloat16)) {
             packed.weight.close();
             return plain;
         }
@@ -65,7 +65,8 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
     }
 
     public static Conv2d load(Weights w, int in, int out, int kernel, int stride, int padding) {
-        return of(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant(), w.bfloat16());
+        return of(w.get("weight", out, in, kernel, kernel), w.get("bias", out), stride, padding, w.batchInvariant(),
+                w.bfloat16());
     }
 
     /** A conv saved with bias=False: no bias tensor in the checkpoint, a zero bias here. */

@@ -30,9 +30,9 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * libtorch's fused group norm, SiLU, GEGLU and scaled-dot-product attention, and oneDNN's convolution and
- * matmul with weights reordered once, none of which DJL 0.36's JNI exposes. They are methods of a TorchScript module whose source is {@code torch_ops.py} beside this class;
- * the module is packed here into the archive layout torch.jit.save writes and loaded once per process with
- * libtorch's loader. The module holds no tensors, so it runs on whatever device its inputs are on, and its
+ * matmul with weights reordered once, none of which DJL 0.36's JNI exposes. They are methods of a TorchScript
+ * module whose source is {@code torch_ops.py} beside this class; the module is packed here into the archive
+ * layout torch.jit.save writes and loaded once per process with libtorch's loader. The module holds no tensors, so it runs on whatever device its inputs are on, and its
  * methods are safe to call from several threads at once.
  *
  * <p>Each call costs about 10-15 us of interpretation and JNI; in exchange one kernel replaces a chain of DJL
@@ -72,8 +72,8 @@ public final class TorchOps {
      * {@link #convolution}; an opaque tensor owned by the weight's manager, for nothing but that call.
      */
     public static NDArray packConvWeight(NDArray weight, int stride, int padding, boolean bfloat16) {
-        NDArray packed = call(bfloat16 ? "pack_conv_weight_bf16" : "pack_conv_weight", weight, IValue.from(x(weight)), IValue.from((long) stride),
-                IValue.from((long) padding));
+        NDArray packed = call(bfloat16 ? "pack_conv_weight_bf16" : "pack_conv_weight", weight, IValue.from(x(weight)),
+                IValue.from((long) stride), IValue.from((long) padding));
         // packed while a model loads, perhaps inside a caller's scope, but it lives as long as the weight
         NDScope.unregister(packed);
         return packed;
@@ -84,8 +84,8 @@ public final class TorchOps {
      * precision; float32 in and out either way.
      */
     public static NDArray convolution(NDArray x, NDArray packed, NDArray bias, int stride, int padding, boolean bfloat16) {
-        return call(bfloat16 ? "convolution_packed_bf16" : "convolution_packed", x, IValue.from(x(x)), IValue.from(x(packed)), IValue.from(x(bias)),
-                IValue.from((long) stride), IValue.from((long) padding));
+        return call(bfloat16 ? "convolution_packed_bf16" : "convolution_packed", x, IValue.from(x(x)),
+                IValue.from(x(packed)), IValue.from(x(bias)), IValue.from((long) stride), IValue.from((long) padding));
     }
 
     /**
@@ -93,7 +93,8 @@ public final class TorchOps {
      * owned by the weight's manager.
      */
     public static NDArray packLinearWeight(NDArray weight, boolean bfloat16) {
-        NDArray packed = call(bfloat16 ? "pack_linear_weight_bf16" : "pack_linear_weight", weight, IValue.from(x(weight)));
+        NDArray packed = call(bfloat16 ? "pack_linear_weight_bf16" : "pack_linear_weight", weight,
+                IValue.from(x(weight)));
         NDScope.unregister(packed);
         return packed;
     }
@@ -111,11 +112,16 @@ public final class TorchOps {
     }
 
     /**
-     * Whether a packed layer computes what its plain version does: both on one deterministic probe input, equal
-     * within {@code tolerance} of the output's largest magnitude (1e-4 for float32: different kernels sum in
-     * different orders; 3e-2 for bfloat16, which keeps 8 bits of mantissa; a wrong kernel is off by the
-     * magnitude itself). A packed op that fails on the probe does not agree either.
+     * Whether a packed layer computes what its plain (float32) version does: both on one deterministic probe
+     * input, equal within a share of the output's largest magnitude: 1e-4 for a float32 layer (different kernels
+     * sum in different orders), 3e-2 for a bfloat16 one (8 bits of mantissa); a wrong kernel is off by the
+     * magnitude itself. A packed op that fails on the probe does not agree either.
      */
+    static boolean agree(UnaryOperator<NDArray> plain, UnaryOperator<NDArray> packed, NDManager manager, Shape probe,
+                         boolean bfloat16) {
+        return agree(plain, packed, manager, probe, bfloat16 ? 3e-2f : 1e-4f);
+    }
+
     static boolean agree(UnaryOperator<NDArray> plain, UnaryOperator<NDArray> packed, NDManager manager, Shape probe,
                          float tolerance) {
         try (NDManager scratch = manager.newSubManager()) {
