@@ -41,7 +41,10 @@ final class Campaign implements AutoCloseable {
         /** The CI variant: one repetition, a couple of dozen jobs per fault. */
         static Plan ci() {
             // A killed worker's partitions move once its session expires: 10 s here, so the short run stays short.
-            return new Plan("ci", 1, 24, 6_000, 1_000, 20_000, 300, 60_000, 120_000, 10, 5, 12, 30,
+            // The quiet period (35 s) outlasts the worker's longest wait between upload tries (30 s,
+            // ONEWAY_S3_UPLOAD_BACKOFF_MS doubling up to its cap): with 20 s, jobs still waiting for their next
+            // try after the S3 outage were counted as never settling (a CI run on 2026-12-03).
+            return new Plan("ci", 1, 24, 6_000, 1_000, 35_000, 300, 60_000, 120_000, 10, 5, 12, 30,
                     Map.of(Setting.KAFKA_SESSION_TIMEOUT_MS, "10000"));
         }
 
