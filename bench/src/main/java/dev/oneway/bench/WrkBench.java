@@ -2,11 +2,11 @@ package dev.oneway.bench;
 
 import static dev.oneway.bench.Report.f;
 
+import dev.oneway.embedded.FreePorts;
 import dev.oneway.gateway.GatewayMain;
 import dev.oneway.worker.WorkerMain;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -84,7 +84,7 @@ public final class WrkBench {
             String bootstrap = GatewayBench.fields(kafka.await("READY")).get("address");
             String s3Endpoint = GatewayBench.fields(s3.await("READY")).get("address");
             int barePort = Integer.parseInt(GatewayBench.fields(bareServer.await("READY")).get("port"));
-            int gatewayPort = freePort();
+            int gatewayPort = FreePorts.next();
             Map<String, String> env = new LinkedHashMap<>();
             env.put("ONEWAY_HTTP_PORT", String.valueOf(gatewayPort));
             env.put("ONEWAY_KAFKA_BOOTSTRAP", bootstrap);
@@ -243,12 +243,6 @@ public final class WrkBench {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

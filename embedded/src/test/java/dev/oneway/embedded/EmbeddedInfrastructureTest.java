@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
@@ -17,6 +18,8 @@ import io.minio.errors.ErrorResponseException;
 import io.minio.http.Method;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,8 +28,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -43,6 +48,21 @@ class EmbeddedInfrastructureTest {
 
     @TempDir
     Path dataDir;
+
+    @Test
+    void freePortsNeverRepeatAPortWithinAProcessAndEachCanBeBound() throws Exception {
+        // The kernel hands a just-closed ephemeral port out again; a broker once got the same port for its two
+        // listeners and refused to start.
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            int port = FreePorts.next();
+            assertTrue(seen.add(port), "port " + port + " given twice");
+        }
+        int port = FreePorts.next();
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            assertEquals(port, socket.getLocalPort());
+        }
+    }
 
     @Test
     void aRecordProducedToTheEmbeddedBrokerIsConsumedAndSurvivesARestart() throws Exception {

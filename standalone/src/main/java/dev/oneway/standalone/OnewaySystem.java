@@ -7,6 +7,7 @@ import dev.oneway.common.Shutdown;
 import dev.oneway.common.Topics;
 import dev.oneway.embedded.EmbeddedKafka;
 import dev.oneway.embedded.EmbeddedS3;
+import dev.oneway.embedded.FreePorts;
 import dev.oneway.engine.ModelDefaults;
 import dev.oneway.gateway.GatewayVerticle;
 import dev.oneway.worker.EngineLoader;
@@ -18,7 +19,6 @@ import dev.oneway.worker.Workers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -294,7 +294,7 @@ public final class OnewaySystem implements AutoCloseable {
             Path data = dataDir != null ? dataDir : Path.of(config.get(Setting.DATA_DIR));
             if (config.getInt(Setting.HTTP_PORT) == 0) {
                 // Chosen once, so a restarted gateway is found where the first one was.
-                config = config.with(Setting.HTTP_PORT, freePort());
+                config = config.with(Setting.HTTP_PORT, FreePorts.next());
             }
             if (!settings.containsKey(Setting.WORKER_HTTP_PORT.envName())) {
                 // One JVM needs no well-known worker port; a free one keeps 8081 out of the way.
@@ -394,14 +394,6 @@ public final class OnewaySystem implements AutoCloseable {
                 throw new PortTakenException(port.envName() + "=" + number + ": port " + number + " is in use, so "
                         + what + " cannot listen there (another Oneway, Kafka or MinIO?). Stop that process, or set "
                         + port.envName() + " to a free port (0 = any free port).");
-            }
-        }
-
-        private static int freePort() {
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                return socket.getLocalPort();
-            } catch (IOException e) {
-                throw new UncheckedIOException("no free port for the gateway", e);
             }
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.oneway.common.Setting;
+import dev.oneway.embedded.FreePorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -28,8 +29,8 @@ class EmbeddedPortsTest {
 
     @Test
     void kafkaAndS3ListenOnTheNamedPortsAndKeepThemAcrossARestart() throws IOException {
-        int kafkaPort = freePort();
-        int s3Port = freePort();
+        int kafkaPort = FreePorts.next();
+        int s3Port = FreePorts.next();
         OnewaySystem.Builder builder = OnewaySystem.builder().dataDir(dataDir).withoutGateway().withoutWorkers()
                 .set(Setting.HTTP_PORT, 0)
                 .set(Setting.EMBEDDED_KAFKA_PORT, kafkaPort)
@@ -79,12 +80,6 @@ class EmbeddedPortsTest {
             assertEquals(2, process.exitValue(), output);
             assertTrue(output.contains("Oneway did not start: ONEWAY_EMBEDDED_S3_PORT=" + taken.getLocalPort()), output);
             assertTrue(!output.contains("\tat "), "no stack trace: " + output);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
 import dev.oneway.common.Shutdown;
+import dev.oneway.embedded.FreePorts;
 import dev.oneway.engine.GeneratedImage;
 import dev.oneway.engine.GenerationRequest;
 import dev.oneway.engine.ModelDefaults;
@@ -18,10 +19,6 @@ import dev.oneway.worker.ImageEngine;
 import dev.oneway.worker.WorkerMain;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -173,7 +170,7 @@ class FaultToleranceTest {
 
     @Test
     void aGatewayJvmSentSigtermClosesWebSocketsWithGoingAwayAndExits() throws Exception {
-        int port = freePort();
+        int port = FreePorts.next();
         long graceMs = 10_000;
         try (ChildJvm gateway = ChildJvm.start("gateway-sigterm", GatewayMain.class, ChildJvm.environment(system.config(),
                 Map.of(Setting.HTTP_PORT, port, Setting.SHUTDOWN_GRACE_MS, graceMs)));
@@ -433,14 +430,6 @@ class FaultToleranceTest {
         }
         assertEquals(ids, found.keySet(), "every job out of attempts is on the dead-letter topic");
         return found;
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** The real engine, except that a prompt marked {@link #POISON} makes any batch holding it throw. */

@@ -2,10 +2,10 @@ package dev.oneway.standalone.faults;
 
 import dev.oneway.common.Setting;
 import dev.oneway.embedded.EmbeddedKafka;
+import dev.oneway.embedded.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -48,11 +48,11 @@ final class Deployment implements AutoCloseable {
     private final Map<Setting, String> workerSettings;
     private final Path root;
     private final Path logs;
-    private final int brokerPort = freePort();
-    private final int controllerPort = freePort();
-    private final int s3Port = freePort();
-    private final int[] gatewayPorts = {freePort(), freePort()};
-    private final int[] workerPorts = {freePort(), freePort()};
+    private final int brokerPort = FreePorts.next();
+    private final int controllerPort = FreePorts.next();
+    private final int s3Port = FreePorts.next();
+    private final int[] gatewayPorts = {FreePorts.next(), FreePorts.next()};
+    private final int[] workerPorts = {FreePorts.next(), FreePorts.next()};
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private ChildProcess broker;
@@ -303,13 +303,5 @@ final class Deployment implements AutoCloseable {
 
     static String tail(String text) {
         return text.length() <= 4000 ? text : "..." + text.substring(text.length() - 4000);
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port", e);
-        }
     }
 }
