@@ -70,7 +70,11 @@ public final class EngineBench {
     }
 
     static TiueEngine load(Path model, Boolean batchInvariant) {
-        return TiueEngine.load(model, new EngineOptions("cpu", "float32", batchInvariant));
+        return load(model, batchInvariant, "float32");
+    }
+
+    static TiueEngine load(Path model, Boolean batchInvariant, String dtype) {
+        return TiueEngine.load(model, new EngineOptions("cpu", dtype, batchInvariant));
     }
 
     static List<GenerationRequest> requests(int batch, int side, Sampler sampler) {

@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  * se_parallel_utils.py with diffusers, PyTorch eager, float32, batch 1) on the same random-weight SD1.5 folder and
  * size, in alternation, round after round, each in its own process. The engine runs at batch 1 and at batch 2; the
  * batch policy of the worker forms the cheaper of them per image (it climbs past 2 only when 2 is cheaper than 1).
+ * The engine also runs at batch 1 with {@code dtype bfloat16} (convolutions and linear layers in bfloat16),
+ * against the same float32 runs of the authors' code: a ratio across precisions, stated as such.
  * With a libtorch folder (--peer-libtorch: the authors' PyTorch with DJL's JNI built against it) the engine also runs
  * on that libtorch at batch 1, which separates what the engine does from what the library version does.
  */
@@ -57,36 +59,43 @@ public final class PeerBench {
             List<Run> authors = new ArrayList<>();
             List<Run> engine1 = new ArrayList<>();
             List<Run> engine2 = new ArrayList<>();
+            List<Run> engineBf16 = new ArrayList<>();
             List<Run> sameLibtorch = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
                 EngineBench.log("peer: %dx%d round %d of %d: the authors' code", side, side, r + 1, rounds);
                 authors.add(authors(model, side));
                 EngineBench.log("peer: %dx%d round %d of %d: the engine, batch 1", side, side, r + 1, rounds);
-                engine1.add(engine(side, 1, null));
+                engine1.add(engine(side, 1, null, "float32"));
                 EngineBench.log("peer: %dx%d round %d of %d: the engine, batch 2", side, side, r + 1, rounds);
-                engine2.add(engine(side, 2, null));
+                engine2.add(engine(side, 2, null, "float32"));
+                EngineBench.log("peer: %dx%d round %d of %d: the engine in bfloat16, batch 1", side, side, r + 1, rounds);
+                engineBf16.add(engine(side, 1, null, "bfloat16"));
                 if (libtorch != null) {
                     EngineBench.log("peer: %dx%d round %d of %d: the engine on %s, batch 1", side, side, r + 1, rounds, libtorch);
-                    sameLibtorch.add(engine(side, 1, libtorch));
+                    sameLibtorch.add(engine(side, 1, libtorch, "float32"));
                 }
             }
             double a = Run.median(authors, Run::total);
             double e1 = Run.median(engine1, Run::total);
             double e2 = Run.median(engine2, Run::total);
+            double bf16 = Run.median(engineBf16, Run::total);
             int policyBatch = e2 < e1 ? 2 : 1;
             double policy = Math.min(e1, e2);
             double same = libtorch == null ? Double.NaN : Run.median(sameLibtorch, Run::total);
             rows.add(List.of(f("%dx%d", side, side), f("%.2f", a), f("%.2f", e1), f("%.2f", e2), f("%d", policyBatch),
-                    f("**%.2f**", e1 / a), f("**%.2f**", policy / a),
+                    f("**%.2f**", e1 / a), f("**%.2f**", policy / a), f("%.2f", bf16), f("**%.2f**", bf16 / a),
                     libtorch == null ? "-" : f("%.2f", same), libtorch == null ? "-" : f("**%.2f**", same / a), f("%d", rounds)));
             goals.add(new Goal("8", f("engine s/image / authors' s/image at %dx%d (batch 1; policy's batch %d)", side, side,
                     policyBatch), "<= 0.5", f("%.2f; %.2f", e1 / a, policy / a), e1 / a <= 0.5));
+            goals.add(new Goal("8", f("engine in bfloat16 s/image / authors' (float32) s/image at %dx%d (batch 1)", side,
+                    side), "<= 0.5", f("%.2f", bf16 / a), bf16 / a <= 0.5));
             if (libtorch != null) {
                 goals.add(new Goal("8", f("the same on the authors' libtorch at %dx%d (batch 1)", side, side), "<= 0.5",
                         f("%.2f", same / a), same / a <= 0.5));
             }
             stages.add(stageRow(side, "the authors' code", authors));
             stages.add(stageRow(side, "engine, DJL's libtorch 2.7.1", engine1));
+            stages.add(stageRow(side, "engine in bfloat16, DJL's libtorch 2.7.1", engineBf16));
             if (libtorch != null) {
                 stages.add(stageRow(side, "engine, the authors' libtorch", sameLibtorch));
             }
@@ -95,13 +104,16 @@ public final class PeerBench {
                 + "Loopfree checkout, diffusers from its source, the machine's PyTorch wheel, float32, batch 1, their DDIM with K = 4) "
                 + "and the engine on the same random-weight SD1.5 folder, alternating, each run its own process with one warm-up "
                 + "image; seconds per image, median of the rounds. The policy's batch is the one the worker's batch policy "
-                + "settles on between 1 and 2 from these figures."
+                + "settles on between 1 and 2 from these figures. *bfloat16* is the engine at batch 1 with `ONEWAY_DTYPE=bfloat16` "
+                + "(convolutions and linear layers compute in bfloat16, the rest in float32) against the same "
+                + "float32 runs of the authors' code."
                 + (libtorch == null ? "" : " *On the authors' libtorch* is the engine at batch 1 on the libtorch of the "
                 + "authors' PyTorch (`" + libtorch + "`, DJL's JNI compiled against it by `tools/libtorch/build.sh`): the same "
                 + "library on both sides.")
                 + "\n\n"
                 + Report.table(List.of("size", "authors s / image", "engine batch 1", "engine batch 2", "policy's batch",
-                "engine / authors, batch 1", "engine / authors, policy's batch", "engine on the authors' libtorch",
+                "engine / authors, batch 1", "engine / authors, policy's batch", "engine bfloat16, batch 1",
+                "bfloat16 / authors", "engine on the authors' libtorch",
                 "that / authors", "rounds"), rows)
                 + "\n\nBy stage, seconds per image (medians). The authors' *UNet* is their `predict_original` (the encoder once, "
                 + "the decoder over the K timesteps); the engine's is its denoising stage. *Rest* is the image's time less "
@@ -119,10 +131,10 @@ public final class PeerBench {
                 Double.isNaN(vae) ? "-" : f("%.2f", vae), Double.isNaN(unet + vae) ? "-" : f("%.2f", total - unet - vae));
     }
 
-    private Run engine(int side, int batch, Path libtorch) {
+    private Run engine(int side, int batch, Path libtorch, String dtype) {
         Map<String, String> env = libtorch == null ? Map.of() : Map.of("PYTORCH_LIBRARY_PATH", libtorch.toAbsolutePath().toString());
         try (ChildJvm probe = new ChildJvm("6g", env, List.of(), RealSizeProbe.class, "random-sd15", Integer.toString(side),
-                "tiue", "1", options.quick() ? "1" : "2", Integer.toString(batch))) {
+                "tiue", "1", options.quick() ? "1" : "2", Integer.toString(batch), dtype)) {
             RealSizeProbe.Result result = RealSizeProbe.Result.parse(probe.await("RESULT"));
             return new Run(result.sPerImage(), result.denoiseS(), result.vaeS());
         }

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * One real-size configuration in its own JVM, so its peak memory is its own: args model (random-sd15 or
- * random-sd21), side, sampler, warm-up runs, measured runs, and optionally the batch size (1). Prints
+ * random-sd21), side, sampler, warm-up runs, measured runs, and optionally the batch size (1) and the dtype
+ * (float32 or bfloat16; float32). Prints
  * "RESULT loadS sPerImage denoiseS vaeS peakRssMb runs" (per image: a batch's time divided by its size).
  */
 public final class RealSizeProbe {
@@ -36,8 +37,9 @@ public final class RealSizeProbe {
         int warmup = Integer.parseInt(args[3]);
         int repeats = Integer.parseInt(args[4]);
         int batch = args.length > 5 ? Integer.parseInt(args[5]) : 1;
+        String dtype = args.length > 6 ? args[6] : "float32";
         long loadStart = System.nanoTime();
-        try (TiueEngine engine = EngineBench.load(RandomModels.cached(variant), null)) {
+        try (TiueEngine engine = EngineBench.load(RandomModels.cached(variant), null, dtype)) {
             double loadS = (System.nanoTime() - loadStart) / 1e9;
             for (int i = 0; i < warmup; i++) {
                 EngineBench.once(engine, batch, side, sampler);

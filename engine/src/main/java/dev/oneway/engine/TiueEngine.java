@@ -38,6 +38,8 @@ public final class TiueEngine implements AutoCloseable {
     private final String name;
     private final NDManager weightsManager;
     private final DataType dtype;
+    /** Convolutions and linear layers compute in bfloat16 ({@code dtype bfloat16}, CPU only). */
+    private final boolean bfloat16;
     private final ClipTokenizer tokenizer;
     private final ClipTextModel textEncoder;
     private final UNet2DConditionModel unet;
@@ -47,10 +49,11 @@ public final class TiueEngine implements AutoCloseable {
     private final DdimScheduler scheduler;
     private final ModelDefaults defaults;
 
-    private TiueEngine(String name, NDManager weightsManager, DataType dtype, ModelFolder.Parts parts) {
+    private TiueEngine(String name, NDManager weightsManager, DataType dtype, boolean bfloat16, ModelFolder.Parts parts) {
         this.name = name;
         this.weightsManager = weightsManager;
         this.dtype = dtype;
+        this.bfloat16 = bfloat16;
         this.tokenizer = parts.tokenizer();
         this.textEncoder = parts.textEncoder();
         this.unet = parts.unet();
@@ -98,7 +101,7 @@ public final class TiueEngine implements AutoCloseable {
             ModelFolder.Parts parts = ModelFolder.load(modelDir, options.taesdDir(), manager, dtype,
                     options.batchInvariantOn(gpu), options.dtype().equals("bfloat16"));
             return new TiueEngine(modelDir.getFileName() == null ? modelDir.toString() : modelDir.getFileName().toString(),
-                    manager, dtype, parts);
+                    manager, dtype, options.dtype().equals("bfloat16"), parts);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -120,6 +123,11 @@ public final class TiueEngine implements AutoCloseable {
 
     public DataType dtype() {
         return dtype;
+    }
+
+    /** The precision the model computes in, as the dtype setting names it: float32, float16 or bfloat16. */
+    public String precision() {
+        return bfloat16 ? "bfloat16" : dtype == DataType.FLOAT16 ? "float16" : "float32";
     }
 
     /**

@@ -50,6 +50,8 @@ class TiueEngineTest {
         List<GenerationRequest> jobs = List.of(request("a red fox", 3, Sampler.TIUE, 4), request("a blue car", 4, Sampler.TIUE, 4));
         List<float[]> reference = sd15.latents(jobs);
         try (TiueEngine bf16 = TiueEngine.load(models.resolve("sd15"), new EngineOptions("cpu", "bfloat16"))) {
+            assertEquals("bfloat16", bf16.precision());
+            assertEquals("float32", sd15.precision());
             List<float[]> latents = bf16.latents(jobs);
             for (int i = 0; i < jobs.size(); i++) {
                 double diff = 0;

@@ -131,7 +131,7 @@ final class BenchCommand {
                         + "\"msPerImageMin\":%.2f,\"msPerImageMax\":%.2f,\"spreadPercent\":%.1f,"
                         + "\"batchMs\":%.2f,\"textMs\":%.2f,\"encoderMs\":%.2f,\"decoderMs\":%.2f,\"schedulerMs\":%.2f,"
                         + "\"denoiseMs\":%.2f,\"vaeMs\":%.2f,\"peakRssMb\":%d}",
-                model, engine.device(), engine.dtype().name().toLowerCase(Locale.ROOT), c.sampler.wireName(), c.batch,
+                model, engine.device(), engine.precision(), c.sampler.wireName(), c.batch,
                 first.steps(), first.width(), first.height(), warmup, c.runs.size(), c.batch * 1000.0 / batchMs,
                 batchMs / c.batch, min / c.batch, max / c.batch, 100 * (max - min) / batchMs, batchMs,
                 median(c.runs, StageTimings::textMs), median(c.runs, StageTimings::encoderMs),
