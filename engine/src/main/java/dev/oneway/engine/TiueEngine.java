@@ -84,7 +84,8 @@ public final class TiueEngine implements AutoCloseable {
             case "cpu" -> false;
             default -> engine.getGpuCount() > 0;
         };
-        if (gpu && options.dtype().equals("bfloat16")) {
+        boolean bfloat16 = options.dtype().equals("bfloat16");
+        if (gpu && bfloat16) {
             throw new IllegalStateException("dtype bfloat16 is a CPU setting, and this engine would run on the GPU: "
                     + "set device cpu, or dtype float16 for the GPU");
         }
@@ -99,9 +100,9 @@ public final class TiueEngine implements AutoCloseable {
         NDManager manager = engine.newBaseManager(gpu ? Device.gpu() : Device.cpu());
         try {
             ModelFolder.Parts parts = ModelFolder.load(modelDir, options.taesdDir(), manager, dtype,
-                    options.batchInvariantOn(gpu), options.dtype().equals("bfloat16"));
+                    options.batchInvariantOn(gpu), bfloat16);
             return new TiueEngine(modelDir.getFileName() == null ? modelDir.toString() : modelDir.getFileName().toString(),
-                    manager, dtype, options.dtype().equals("bfloat16"), parts);
+                    manager, dtype, bfloat16, parts);
         } catch (RuntimeException e) {
             manager.close();
             throw e;

@@ -32,8 +32,8 @@ import java.util.zip.ZipOutputStream;
  * libtorch's fused group norm, SiLU, GEGLU and scaled-dot-product attention, and oneDNN's convolution and
  * matmul with weights reordered once, none of which DJL 0.36's JNI exposes. They are methods of a TorchScript
  * module whose source is {@code torch_ops.py} beside this class; the module is packed here into the archive
- * layout torch.jit.save writes and loaded once per process with libtorch's loader. The module holds no tensors, so it runs on whatever device its inputs are on, and its
- * methods are safe to call from several threads at once.
+ * layout torch.jit.save writes and loaded once per process with libtorch's loader. The module holds no tensors,
+ * so it runs on whatever device its inputs are on, and its methods are safe to call from several threads at once.
  *
  * <p>Each call costs about 10-15 us of interpretation and JNI; in exchange one kernel replaces a chain of DJL
  * ops (group norm + SiLU: 6 passes over memory become 2; attention no longer writes the [N, N] scores).
