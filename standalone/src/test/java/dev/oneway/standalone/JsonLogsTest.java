@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -157,7 +158,13 @@ class JsonLogsTest {
             int before = output.size();
             Process kill = new ProcessBuilder("sh", "-c", "kill -INT " + process.pid()).inheritIO().start();
             assertEquals(0, kill.waitFor(), "kill -INT");
-            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the standalone stops within 60 s of Ctrl-C");
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                // seen once in CI, not reproduced: the JVM's thread dump (SIGQUIT, to its stdout) says where it hangs
+                new ProcessBuilder("sh", "-c", "kill -QUIT " + process.pid()).inheritIO().start().waitFor();
+                Thread.sleep(2_000);
+                fail("the standalone stops within 60 s of Ctrl-C; what it wrote since: "
+                        + String.join("\n", output.subList(before, output.size())));
+            }
             reader.join(TimeUnit.SECONDS.toMillis(10));
             assertEquals(0, process.exitValue(), "exit status after Ctrl-C: " + output.subList(before, output.size()));
             List<String> stopping = new ArrayList<>(output.subList(before, output.size()));
