@@ -42,7 +42,7 @@ public enum Setting {
     MAX_ATTEMPTS("3", "Attempts a job gets when the engine or the upload fails (each re-queued on the jobs topic) before it is dead-lettered."),
     S3_UPLOAD_ATTEMPTS("8", "Upload tries per image before the attempt counts as failed; waits double from ONEWAY_S3_UPLOAD_BACKOFF_MS up to 30 s."),
     S3_UPLOAD_BACKOFF_MS("500", "Wait before the second upload try; each further wait doubles (at most 30 s)."),
-    KAFKA_FETCH_MAX_WAIT_MS("50", "Longest a Kafka consumer's fetch waits at the broker when there is nothing new (Kafka's fetch.max.wait.ms, default 500). A fetch is not always answered as soon as a record arrives, so this bounds how late a job, an event or a read barrier can hear of one; lower is quicker, at more idle fetches (an idle standalone used 0.15 CPU cores at 500 ms, 0.39 at 50 and 0.57 at 10)."),
+    KAFKA_FETCH_MAX_WAIT_MS("500", "Longest a Kafka consumer's fetch waits at the broker when there is nothing new (Kafka's fetch.max.wait.ms, whose default this is). The broker answers a waiting fetch as soon as a record arrives, and read barriers ask their end offsets on a connection of their own, so a job, an event or a barrier is not held by it; lower only adds idle fetches (an idle standalone used 0.15 CPU cores at 500, 0.39 at 50 and 0.57 at 10)."),
     KAFKA_SESSION_TIMEOUT_MS("45000", "How long a worker may go silent before the group hands its partitions to another worker."),
     SHUTDOWN_GRACE_MS("30000", "On SIGTERM: how long a worker may finish its batch (else hands it back) and a gateway may drain, before exiting."),
     DATA_DIR("./data", "Standalone only: where the embedded broker keeps its log and the S3 server its objects."),
