@@ -19,7 +19,10 @@ import org.slf4j.LoggerFactory;
  * each step is cheaper per image; a group that must go before reaching the target goes with the waiting count that
  * measured (or interpolates) cheapest. Now and then it re-measures the neighbours of its choice, ever more rarely
  * while they stay worse, so a machine whose load changed is noticed. The first batch of a size pays that size's
- * warm-up (oneDNN primitives, allocations), so the second measurement replaces the first instead of averaging it.
+ * warm-up (oneDNN primitives, allocations: on a 2-core CPU a first batch of 3 at 256x256 cost 10% more per image than
+ * later ones), so a size counts from its second batch: the second measurement replaces the first, and a size the
+ * policy aimed at is formed twice before it is judged. Judged on first batches, the climb stopped at whichever size
+ * happened to be measured first.
  *
  * <p>Thread-safe: the batch loops ask it on their contexts, the batch runner tells it from the engine thread.
  */
@@ -47,14 +50,7 @@ final class BatchPolicy implements BatchSizes {
     @Override
     public synchronized int target(String key) {
         Shape s = shapes.get(key);
-        if (s == null || s.best == 0) {
-            return 1;
-        }
-        if (s.recheck != 0) {
-            return s.recheck;
-        }
-        int up = climb(s);
-        return up != 0 ? up : s.best;
+        return s == null ? 1 : s.target(maxBatchSize);
     }
 
     @Override
@@ -84,17 +80,28 @@ final class BatchPolicy implements BatchSizes {
             return;
         }
         Shape s = shapes.computeIfAbsent(key, k -> new Shape(maxBatchSize));
+        boolean aimedAt = size == s.target(maxBatchSize);
         double perImage = ms / size;
         if (s.samples[size] < 2) {
             s.msPerImage[size] = perImage; // the first sample of a size carries its warm-up: the second replaces it
         } else {
             s.msPerImage[size] += WEIGHT * (perImage - s.msPerImage[size]);
         }
-        if (s.samples[size]++ == 0 && metrics != null) {
-            metrics.batchPolicySize(this, key, size);
-            if (s.best == 0) {
-                metrics.batchPolicyChoice(this, key);
+        if (s.samples[size]++ == 0) {
+            if (metrics != null) {
+                metrics.batchPolicySize(this, key, size);
+                if (!s.shapeRegistered) {
+                    metrics.batchPolicyChoice(this, key);
+                    s.shapeRegistered = true;
+                }
             }
+            if (aimedAt) {
+                s.confirm = size; // its first batch carried the warm-up: the next one of this size is the measurement
+                return;
+            }
+        }
+        if (s.confirm == size) {
+            s.confirm = 0;
         }
         int before = s.best;
         s.best = s.lowest();
@@ -123,12 +130,8 @@ final class BatchPolicy implements BatchSizes {
         return s == null ? 0 : s.best;
     }
 
-    /** The next size up to measure while the largest measured size is also the cheapest; 0 when the climb is over. */
     private int climb(Shape s) {
-        if (s.best >= maxBatchSize || s.largestMeasured() != s.best) {
-            return 0;
-        }
-        return Math.min(maxBatchSize, 2 * s.best);
+        return s.climb(maxBatchSize);
     }
 
     /** A size next to the choice, alternately above and below, to measure again; 0 when there is none. */
@@ -145,8 +148,12 @@ final class BatchPolicy implements BatchSizes {
         /** Indexed by batch size; NaN while a size was never measured. */
         final double[] msPerImage;
         final int[] samples;
+        /** The cheapest size per image among those measured twice or more; 0 while there is none. */
         int best;
+        /** A size the policy aimed at and formed once: it is formed again before it counts. */
+        int confirm;
         int recheck;
+        boolean shapeRegistered;
         int recheckEvery = FIRST_RECHECK;
         int batchesToRecheck = FIRST_RECHECK;
         boolean recheckUp;
@@ -157,10 +164,34 @@ final class BatchPolicy implements BatchSizes {
             samples = new int[maxBatchSize + 1];
         }
 
+        /** The size to form when the jobs are there: a second batch to confirm, a neighbour to re-measure, the next
+         *  step of the climb, or the choice. */
+        int target(int maxBatchSize) {
+            if (confirm != 0) {
+                return confirm;
+            }
+            if (best == 0) {
+                return 1;
+            }
+            if (recheck != 0) {
+                return recheck;
+            }
+            int up = climb(maxBatchSize);
+            return up != 0 ? up : best;
+        }
+
+        /** The next size up to measure while the largest size measured twice is also the cheapest; 0 when the climb is over. */
+        int climb(int maxBatchSize) {
+            if (best == 0 || best >= maxBatchSize || largestMeasured() != best) {
+                return 0;
+            }
+            return Math.min(maxBatchSize, 2 * best);
+        }
+
         int lowest() {
             int chosen = 0;
             for (int n = 1; n < msPerImage.length; n++) {
-                if (samples[n] > 0 && (chosen == 0 || msPerImage[n] < msPerImage[chosen])) {
+                if (samples[n] > 1 && (chosen == 0 || msPerImage[n] < msPerImage[chosen])) {
                     chosen = n;
                 }
             }
@@ -169,7 +200,7 @@ final class BatchPolicy implements BatchSizes {
 
         int largestMeasured() {
             for (int n = msPerImage.length - 1; n >= 1; n--) {
-                if (samples[n] > 0) {
+                if (samples[n] > 1) {
                     return n;
                 }
             }

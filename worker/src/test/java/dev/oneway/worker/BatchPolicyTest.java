@@ -35,7 +35,7 @@ class BatchPolicyTest {
     void whenAnImageCostsMoreInALargerBatchTheWorkerFormsBatchesOfOne() {
         BatchPolicy policy = new BatchPolicy(8, new WorkerMetrics());
         List<Integer> sizes = saturated(policy, 200, n -> 10_000 * (1 + 0.1 * (n - 1))); // the real-size CPU case
-        assertEquals(List.of(1, 2), sizes.subList(0, 2), "starts alone, tries 2 once, finds it slower");
+        assertEquals(List.of(1, 1, 2, 2, 1), sizes.subList(0, 5), "starts alone, tries 2 (twice: the first pays its warm-up), finds it slower");
         assertEquals(1, policy.chosen(SHAPE));
         assertTrue(sizes.stream().allMatch(s -> s <= 2), "never climbs past a slower size: " + sizes);
         assertTrue(countOf(sizes, 2) <= 6, "batch 2 is only re-measured, ever more rarely: " + sizes);
@@ -45,7 +45,7 @@ class BatchPolicyTest {
     void whenAnImageCostsLessInALargerBatchTheWorkerClimbsToTheMaximum() {
         BatchPolicy policy = new BatchPolicy(8, new WorkerMetrics());
         List<Integer> sizes = saturated(policy, 100, n -> 100 + 400.0 / n); // a GPU: fixed cost shared by the batch
-        assertEquals(List.of(1, 2, 4, 8, 8), sizes.subList(0, 5));
+        assertEquals(List.of(1, 1, 2, 2, 4, 4, 8, 8, 8), sizes.subList(0, 9), "each size formed twice before it is judged");
         assertEquals(8, policy.chosen(SHAPE));
         assertTrue(countOf(sizes, 8) >= 90, sizes.toString());
     }
@@ -78,6 +78,33 @@ class BatchPolicyTest {
         assertEquals(100, policy.secondsPerImage(SHAPE, 1) * 1000, 1e-9, "the second measurement replaces the first");
         policy.measured(SHAPE, 1, 200);
         assertEquals(100 + BatchPolicy.WEIGHT * 100, policy.secondsPerImage(SHAPE, 1) * 1000, 1e-9, "then a running mean");
+    }
+
+    @Test
+    void aSizeIsJudgedOnItsSecondBatchNotOnTheWarmUpOfItsFirst() {
+        BatchPolicy policy = new BatchPolicy(8, new WorkerMetrics());
+        java.util.Set<Integer> formed = new java.util.HashSet<>();
+        List<Integer> sizes = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            int n = policy.target(SHAPE);
+            sizes.add(n);
+            double perImage = 100 + 400.0 / n; // batches pay...
+            policy.measured(SHAPE, n, n * perImage * (formed.add(n) ? 3 : 1)); // ...but a size's first batch costs 3x
+        }
+        assertEquals(8, policy.chosen(SHAPE), sizes.toString());
+        assertEquals(List.of(1, 1, 2, 2, 4, 4, 8, 8), sizes.subList(0, 8));
+    }
+
+    @Test
+    void aSizeFormedOnceBecauseFewerJobsWaitedDoesNotStopTheClimb() {
+        BatchPolicy policy = new BatchPolicy(8, new WorkerMetrics());
+        IntToDoubleFunction cost = n -> 100 + 400.0 / n;
+        saturated(policy, 4, cost); // 1, 1, 2, 2
+        assertEquals(4, policy.target(SHAPE));
+        policy.measured(SHAPE, 3, 3 * cost.applyAsDouble(3) * 3); // a group of 3 went early, warm-up and all
+        assertEquals(4, policy.target(SHAPE), "3's one batch is not held against the climb");
+        saturated(policy, 6, cost);
+        assertEquals(8, policy.chosen(SHAPE));
     }
 
     @Test
