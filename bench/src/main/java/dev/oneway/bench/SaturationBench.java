@@ -101,7 +101,7 @@ public final class SaturationBench {
                 rows.add(List.of(c.label(), a == 0 ? "measured (default)" : "fixed, up to 8", Integer.toString(c.jobs()),
                         f("**%.3f**", arm.imagesPerSecond()), f("%.0f%%", 100 * share[a]), f("%.2f", arm.meanBatch()),
                         arm.batches().toString(), engineCell.toString(), f("%.0f%%", 100 * arm.engineBusy()),
-                        f("%.2f", cpu.of(ENGINE_THREADS)), f("%.2f (%s)", cpu.total() - cpu.of(ENGINE_THREADS), cpu.busiest(ENGINE_THREADS, 3))));
+                        f("%.2f", cpu.of(ENGINE_THREADS)), f("%.2f (%s)", cpu.otherThan(ENGINE_THREADS), cpu.busiest(ENGINE_THREADS, 3))));
                 if (a == 0) {
                     bestMeasured = f("%.3f images/s at batch %d", engine[best], c.engineBatches()[best]);
                 }
@@ -199,17 +199,17 @@ public final class SaturationBench {
             ThreadCpu.Use cpu = ThreadCpu.between(cpuAtStart, ThreadCpu.snapshot());
             long last = measured.stream().mapToLong(client.arrived::get).max().orElseThrow();
             Map<Integer, Integer> batches = new TreeMap<>();
-            Map<Double, Integer> batchEngineMs = new java.util.HashMap<>(); // a batch's jobs share its engine time
+            java.util.Set<Double> batchEngineMs = new java.util.HashSet<>(); // a batch's jobs share its engine time
             for (String id : measured) {
                 JsonObject event = finished.get(id);
                 batches.merge(event.getInteger("batchSize", 1), 1, Integer::sum);
                 JsonObject timings = event.getJsonObject("timings", new JsonObject());
-                batchEngineMs.put(timings.getDouble("engineMs", 0.0), event.getInteger("batchSize", 1));
+                batchEngineMs.add(timings.getDouble("engineMs", 0.0));
             }
-            double engineBusy = batchEngineMs.keySet().stream().mapToDouble(Double::doubleValue).sum() / ((last - start) / 1e6);
+            double engineBusy = batchEngineMs.stream().mapToDouble(Double::doubleValue).sum() / ((last - start) / 1e6);
             Arm arm = new Arm(policy, c.jobs() / ((last - start) / 1e9), batches, cpu, engineBusy);
             EngineBench.log("  %.3f images/s, batches %s, engine busy %.0f%% of the window; cores: engine %.2f, others %.2f (%s)",
-                    arm.imagesPerSecond(), batches, 100 * engineBusy, cpu.of(ENGINE_THREADS), cpu.total() - cpu.of(ENGINE_THREADS), cpu.busiest(ENGINE_THREADS, 5));
+                    arm.imagesPerSecond(), batches, 100 * engineBusy, cpu.of(ENGINE_THREADS), cpu.otherThan(ENGINE_THREADS), cpu.busiest(ENGINE_THREADS, 5));
             return arm;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

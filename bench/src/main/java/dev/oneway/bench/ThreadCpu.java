@@ -32,6 +32,11 @@ final class ThreadCpu {
             return coresByKind.getOrDefault(kind, 0.0);
         }
 
+        /** Cores of every kind but {@code kind}. */
+        double otherThan(String kind) {
+            return total() - of(kind);
+        }
+
         /** Cores of every kind whose name contains {@code part}. */
         double ofContaining(String part) {
             return coresByKind.entrySet().stream().filter(e -> e.getKey().contains(part)).mapToDouble(Map.Entry::getValue).sum();

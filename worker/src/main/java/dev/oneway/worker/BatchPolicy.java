@@ -59,7 +59,7 @@ final class BatchPolicy implements BatchSizes {
         if (s == null || s.best == 0) {
             return 1;
         }
-        if (climb(s) != 0 && available > s.best) {
+        if (s.climb(maxBatchSize) != 0 && available > s.best) {
             return available; // still climbing: every larger size so far was cheaper per image
         }
         int chosen = 0;
@@ -79,7 +79,14 @@ final class BatchPolicy implements BatchSizes {
         if (size < 1 || size > maxBatchSize || !(ms >= 0)) {
             return;
         }
-        Shape s = shapes.computeIfAbsent(key, k -> new Shape(maxBatchSize));
+        Shape s = shapes.get(key);
+        if (s == null) {
+            s = new Shape(maxBatchSize);
+            shapes.put(key, s);
+            if (metrics != null) {
+                metrics.batchPolicyChoice(this, key);
+            }
+        }
         boolean aimedAt = size == s.target(maxBatchSize);
         double perImage = ms / size;
         if (s.samples[size] < 2) {
@@ -90,10 +97,6 @@ final class BatchPolicy implements BatchSizes {
         if (s.samples[size]++ == 0) {
             if (metrics != null) {
                 metrics.batchPolicySize(this, key, size);
-                if (!s.shapeRegistered) {
-                    metrics.batchPolicyChoice(this, key);
-                    s.shapeRegistered = true;
-                }
             }
             if (aimedAt) {
                 s.confirm = size; // its first batch carried the warm-up: the next one of this size is the measurement
@@ -109,7 +112,7 @@ final class BatchPolicy implements BatchSizes {
             s.recheck = 0;
             s.recheckEvery = s.best == before ? Math.min(2 * s.recheckEvery, LAST_RECHECK) : FIRST_RECHECK;
             s.batchesToRecheck = s.recheckEvery;
-        } else if (s.recheck == 0 && climb(s) == 0 && --s.batchesToRecheck <= 0) {
+        } else if (s.recheck == 0 && s.climb(maxBatchSize) == 0 && --s.batchesToRecheck <= 0) {
             s.recheck = neighbour(s);
             s.batchesToRecheck = s.recheckEvery;
         }
@@ -128,10 +131,6 @@ final class BatchPolicy implements BatchSizes {
     synchronized int chosen(String key) {
         Shape s = shapes.get(key);
         return s == null ? 0 : s.best;
-    }
-
-    private int climb(Shape s) {
-        return s.climb(maxBatchSize);
     }
 
     /** A size next to the choice, alternately above and below, to measure again; 0 when there is none. */
@@ -153,7 +152,6 @@ final class BatchPolicy implements BatchSizes {
         /** A size the policy aimed at and formed once: it is formed again before it counts. */
         int confirm;
         int recheck;
-        boolean shapeRegistered;
         int recheckEvery = FIRST_RECHECK;
         int batchesToRecheck = FIRST_RECHECK;
         boolean recheckUp;
