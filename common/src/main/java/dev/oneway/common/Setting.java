@@ -39,7 +39,7 @@ public enum Setting {
     JOBS_PER_MINUTE_PER_TENANT("600", "Submissions per minute one tenant may make to one gateway; more answers 429."),
     WS_PING_INTERVAL_MS("20000", "How often the gateway pings WebSocket clients so idle connections stay open."),
     DEAD_LETTER_TOPIC("oneway.jobs.dead", "Topic a job goes to after ONEWAY_MAX_ATTEMPTS failed attempts (its owner gets job.failed)."),
-    MAX_ATTEMPTS("3", "Attempts a job gets when the engine or the upload fails (each re-queued on the jobs topic) before it is dead-lettered."),
+    MAX_ATTEMPTS("3", "Runs a job gets when the engine or the upload fails (each re-queued on the jobs topic) or its worker dies while running it, before it is dead-lettered."),
     S3_UPLOAD_ATTEMPTS("8", "Upload tries per image before the attempt counts as failed; waits double from ONEWAY_S3_UPLOAD_BACKOFF_MS up to 30 s."),
     S3_UPLOAD_BACKOFF_MS("500", "Wait before the second upload try; each further wait doubles (at most 30 s)."),
     KAFKA_FETCH_MAX_WAIT_MS("500", "Longest a Kafka consumer's fetch waits at the broker when there is nothing new (Kafka's fetch.max.wait.ms, whose default this is). The broker answers a waiting fetch as soon as a record arrives, and read barriers ask their end offsets on a connection of their own, so a job, an event or a barrier is not held by it; lower only adds idle fetches (an idle standalone used 0.15 CPU cores at 500, 0.39 at 50 and 0.57 at 10)."),

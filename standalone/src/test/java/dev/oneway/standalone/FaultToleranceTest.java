@@ -253,6 +253,61 @@ class FaultToleranceTest {
     }
 
     @Test
+    void aJobThatKillsItsWorkerOnEveryRunIsSetAsideAfterMaxAttemptsAndTheJobsAroundItSucceed() throws Exception {
+        int maxAttempts = system.config().getInt(Setting.MAX_ATTEMPTS);
+        // A fixed batch policy and a long batch wait put the killer in one batch with healthy jobs on its first run.
+        Map<String, String> env = ChildJvm.environment(system.config(), Map.of(Setting.MAX_BATCH_SIZE, 4,
+                Setting.BATCH_POLICY, "fixed", Setting.MAX_BATCH_WAIT_MS, 1000, Setting.HTTP_PORT, 0, Setting.WORKER_HTTP_PORT, FreePorts.next(),
+                Setting.WORKER_ID, "crashing-worker"));
+        // Only the child runs jobs: the in-process worker would run the killer job without dying.
+        system.stopWorkers();
+        AtomicInteger deaths = new AtomicInteger();
+        List<ChildJvm> children = new java.util.concurrent.CopyOnWriteArrayList<>();
+        children.add(ChildJvm.start("worker-crashing", CrashingWorkerMain.class, env));
+        // The supervisor an orchestrator is: a worker that died is started again, as often as it dies.
+        java.util.concurrent.atomic.AtomicBoolean supervising = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread supervisor = new Thread(() -> {
+            while (supervising.get() && deaths.get() <= maxAttempts + 2) { // more deaths fail the test anyway
+                ChildJvm current = children.get(children.size() - 1);
+                if (!current.isAlive()) {
+                    deaths.incrementAndGet();
+                    children.add(ChildJvm.start("worker-crashing", CrashingWorkerMain.class, env));
+                }
+                OnewayClient.sleep(100);
+            }
+        }, "worker-supervisor");
+        supervisor.start();
+        try (FaultRun run = new FaultRun(9, "A job that kills its worker JVM on every run, among healthy jobs",
+                "aJobThatKillsItsWorkerOnEveryRunIsSetAsideAfterMaxAttemptsAndTheJobsAroundItSucceed", client, KEYS)) {
+            awaitReady(children.get(0));
+            submitAlternating(run, 2, "a batch mate of a job that kills its worker");
+            String killer = run.submit(ALPHA, job(CrashingWorkerMain.KILLER + " " + System.nanoTime()), "failed");
+            submitAlternating(run, 1, "another batch mate of a job that kills its worker");
+            long deadline = System.nanoTime() + OnewayClient.PATIENCE.toNanos();
+            while (deaths.get() == 0 && System.nanoTime() < deadline) {
+                OnewayClient.sleep(50);
+            }
+            assertTrue(deaths.get() > 0, "the killer job killed its worker: " + children.get(0).output());
+            run.faultEnded();
+            submitAlternating(run, 3, "queued behind a job that kills its worker");
+            Map<String, JsonObject> finals = run.finish();
+
+            JsonObject error = finals.get(killer).getJsonObject("error");
+            assertEquals("attempts_exhausted", error.getString("code"), error.encode());
+            assertTrue(error.getString("message").contains("worker_stopped"), error.encode());
+            assertEquals(maxAttempts, deaths.get(), "the killer ran ONEWAY_MAX_ATTEMPTS times, and only it killed the worker");
+            assertTrue(readDeadLetters(Set.of(killer)).containsKey(killer));
+            assertTrue(children.get(0).output().contains("a batch of 4 holds a killer job"), "the killer's first batch "
+                    + "held its three mates, who died with it once and then succeeded: " + children.get(0).output());
+        } finally {
+            supervising.set(false);
+            supervisor.join();
+            children.forEach(ChildJvm::close);
+            system.startWorkers();
+        }
+    }
+
+    @Test
     void aClientThatWasAwayAsksForWhatItMissedAndGetsEachTerminalEventOnce() {
         try (FaultRun run = new FaultRun(8, "WebSocket client away while its jobs finished",
                 "aClientThatWasAwayAsksForWhatItMissedAndGetsEachTerminalEventOnce", client, KEYS)) {
@@ -392,6 +447,19 @@ class FaultToleranceTest {
             OnewayClient.sleep(50);
         }
         throw new AssertionError("no job of " + ids + " became " + status);
+    }
+
+    /** Until the child worker's consumer has been assigned partitions (it logs its assignment). */
+    private static void awaitReady(ChildJvm worker) {
+        long deadline = System.nanoTime() + OnewayClient.PATIENCE.toNanos();
+        while (System.nanoTime() < deadline) {
+            assertTrue(worker.isAlive(), "the child worker died: " + worker.output());
+            if (worker.output().contains("now consumes [" + Topics.jobs(system.config(), system.config().defaultModel()))) {
+                return;
+            }
+            OnewayClient.sleep(100);
+        }
+        throw new AssertionError("the child worker never got partitions: " + worker.output());
     }
 
     private static void awaitReady(OnewayClient viaChild, ChildJvm gateway) {

@@ -72,6 +72,8 @@ final class BatchLoop {
     private final Map<String, Double> progressTold = new HashMap<>();
     /** Per running job, the last sampler step whose preview was told. */
     private final Map<String, Integer> previewTold = new HashMap<>();
+    /** The completions of jobs this loop has started, until each ends. */
+    private final Set<Future<Void>> completing = new HashSet<>();
     private Future<Void> runningBatch;
     private long batchTimer = -1;
     private boolean stopped;
@@ -156,6 +158,7 @@ final class BatchLoop {
             return Future.succeededFuture();
         }).compose(v -> {
             List<QueuedJob> runnable = new ArrayList<>();
+            List<QueuedJob> interrupted = new ArrayList<>();
             Set<String> ids = new HashSet<>();
             for (QueuedJob q : batch) {
                 String id = q.job().id();
@@ -173,15 +176,34 @@ final class BatchLoop {
                     track.accept(whileRunning(q, pipeline.cancel(q)));
                 } else {
                     String problem = problemWith(q.job());
+                    int runs = watch.runs(id);
                     if (problem != null) {
                         track.accept(whileRunning(q, pipeline.reject(q, problem)));
+                    } else if (!pipeline.mayRunAgain(runs)) {
+                        track.accept(whileRunning(q, pipeline.giveUp(q, runs)));
+                    } else if (runs > q.attempt() - 1) {
+                        LOG.warn("Worker {}: job {} was running when its worker stopped (run {} of at most {} begins); "
+                                + "it runs alone", workerId, id, runs + 1, pipeline.maxRuns());
+                        interrupted.add(q);
                     } else {
                         runnable.add(q);
                     }
                 }
             }
-            return runnable.isEmpty() ? Future.succeededFuture() : generate(runnable, formedAt);
+            Future<Void> done = runnable.isEmpty() ? Future.succeededFuture() : generate(runnable, formedAt);
+            // A job whose worker died while running it (killed, crashed, out of memory) may be what killed it: it runs
+            // alone, and with no other job between its start and its outcome here, so that if it kills this worker too
+            // no other job dies with it and only its own runs are counted.
+            for (QueuedJob q : interrupted) {
+                done = done.compose(x -> quiet()).compose(x -> generate(List.of(q), System.nanoTime())).compose(x -> quiet());
+            }
+            return done;
         });
+    }
+
+    /** Completes once no job of this loop is between its start and its outcome. */
+    private Future<Void> quiet() {
+        return Future.join(List.copyOf(completing)).<Void>mapEmpty().otherwiseEmpty();
     }
 
     private boolean isDuplicate(QueuedJob q) {
@@ -214,7 +236,11 @@ final class BatchLoop {
             announced.add(pipeline.announce(q, batchSize));
         }
         LOG.debug("Worker {} runs a batch of {} ({})", workerId, batchSize, jobs.get(0).batchKey());
-        return engineExecutor.executeBlocking(() -> runner.run(jobs, this::progressOf, formedAtNanos), false)
+        // The engine starts once every job's start is on the log: if it takes the process down, the run is counted
+        // (JobEventWatch.runs), so a job that kills its worker every time ends after ONEWAY_MAX_ATTEMPTS runs.
+        return Future.all(announced).transform(written -> written.failed()
+                        ? Future.succeededFuture(notRun(jobs, written.cause())) // each job is handed back in complete()
+                        : engineExecutor.executeBlocking(() -> runner.run(jobs, this::progressOf, formedAtNanos), false))
                 .recover(e -> {
                     // Not an engine exception (those become per-job errors) but an Error escaping the engine.
                     LOG.error("Worker {}: the engine thread failed", workerId, e);
@@ -230,10 +256,17 @@ final class BatchLoop {
                 });
     }
 
+    private static List<Outcome> notRun(List<JobRequest> jobs, Throwable why) {
+        ErrorInfo error = new ErrorInfo(BatchRunner.ENGINE_ERROR, "not run: its start was not written (" + why.getMessage() + ")");
+        return jobs.stream().map(j -> new Outcome(j, null, error)).toList();
+    }
+
     /** The job counts as running here until its completion is done. */
     private Future<Void> whileRunning(QueuedJob q, Future<Void> completion) {
         running.put(q.job().id(), q.delivery());
+        completing.add(completion);
         return completion.onComplete(ar -> {
+            completing.remove(completion);
             progressTold.remove(q.job().id());
             previewTold.remove(q.job().id());
             running.remove(q.job().id(), q.delivery());

@@ -54,6 +54,8 @@ final class CompletionPipeline {
 
     static final String INVALID_JOB = "invalid_job";
     static final String STORAGE_ERROR = "storage_error";
+    /** The last error of a job whose worker stopped while running it (killed, crashed, out of memory). */
+    static final String WORKER_STOPPED = "worker_stopped";
 
     /** A consumed job: where it came from (one assignment of its partition) and which attempt this is. */
     record QueuedJob(Delivery delivery, JobRequest job, int attempt) { }
@@ -132,6 +134,28 @@ final class CompletionPipeline {
     /** A job the model cannot make (size, steps, sampler): failed at once, never retried. */
     Future<Void> reject(QueuedJob q, String problem) {
         return finish(q, JobEvent.failed(q.job(), new ErrorInfo(INVALID_JOB, problem)));
+    }
+
+    /** Whether a job may run once more after {@code runs} runs begun (ONEWAY_MAX_ATTEMPTS in all). */
+    boolean mayRunAgain(int runs) {
+        return retries.hasAttemptsLeft(runs);
+    }
+
+    int maxRuns() {
+        return retries.maxAttempts();
+    }
+
+    /**
+     * A job that has used its runs without an outcome, its worker having stopped during some of them (the others
+     * failed in the engine or the upload): set aside on the dead-letter topic and failed for its owner, not run again.
+     * A job that takes its worker down every time (it runs out of memory, or the engine crashes the process on it)
+     * must not take down every worker of the group, one after another, for ever.
+     */
+    Future<Void> giveUp(QueuedJob q, int runs) {
+        int stopped = Math.max(1, runs - (q.attempt() - 1));
+        ErrorInfo error = new ErrorInfo(WORKER_STOPPED, "the worker running it stopped before it ended (killed, crashed "
+                + "or out of memory) " + (stopped == 1 ? "once" : stopped + " times"));
+        return deadLetter(q, runs, error);
     }
 
     /**

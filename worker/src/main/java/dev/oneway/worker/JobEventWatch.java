@@ -59,6 +59,14 @@ final class JobEventWatch {
         return started.contains(jobId);
     }
 
+    /**
+     * How many runs of this job have begun on any worker: its job.started and job.retrying events. A run whose worker
+     * died (killed, crashed, out of memory) counts too, as every run's start is on the log before the engine runs it.
+     */
+    int runs(String jobId) {
+        return started.count(jobId);
+    }
+
     /** Whether the job's one terminal event (succeeded, failed, canceled) is on the log. */
     boolean isFinished(String jobId) {
         return finished.contains(jobId);

@@ -58,6 +58,10 @@ final class JobRetries {
         }
     }
 
+    int maxAttempts() {
+        return maxAttempts;
+    }
+
     boolean hasAttemptsLeft(int failedAttempt) {
         return failedAttempt < maxAttempts;
     }

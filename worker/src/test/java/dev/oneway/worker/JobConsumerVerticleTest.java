@@ -226,6 +226,57 @@ class JobConsumerVerticleTest {
         assertCommittedEverything();
     }
 
+    @Test
+    void aJobWhoseWorkerDiedWhileRunningItRunsAloneAndOneThatDiedOnEveryRunIsSetAside() throws Exception {
+        int side = tiny.defaults().sizeMultiple();
+        JobRequest interrupted = job("alpha", "its worker was killed", 1, side, side);
+        JobRequest killer = job("alpha", "kills its worker every time", 2, side, side);
+        List<JobRequest> fresh = List.of(job("alpha", "a fresh job", 3, side, side), job("beta", "another", 4, side, side));
+        // What workers that died mid-run leave on the log: the run's start, and no outcome. The killer ran (and took its
+        // worker down) ONEWAY_MAX_ATTEMPTS = 3 times.
+        String eventsTopic = config.get(Setting.EVENTS_TOPIC);
+        producer.send(new ProducerRecord<>(eventsTopic, interrupted.id(), JobEvent.started(interrupted, 4).toJson().encode())).get();
+        producer.send(new ProducerRecord<>(eventsTopic, killer.id(), JobEvent.started(killer, 4).toJson().encode())).get();
+        producer.send(new ProducerRecord<>(eventsTopic, killer.id(), JobEvent.retrying(killer, 1, 1).toJson().encode())).get();
+        producer.send(new ProducerRecord<>(eventsTopic, killer.id(), JobEvent.retrying(killer, 1, 1).toJson().encode())).get();
+        List<JobRequest> all = List.of(interrupted, killer, fresh.get(0), fresh.get(1));
+        all.forEach(this::submit);
+        Map<String, List<Integer>> batchSizesByPrompt = new java.util.concurrent.ConcurrentHashMap<>();
+        deployWorker(new ImageEngine() {
+            @Override
+            public ModelDefaults defaults() {
+                return tiny.defaults();
+            }
+
+            @Override
+            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
+                batch.forEach(r -> batchSizesByPrompt.computeIfAbsent(r.prompt(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                        .add(batch.size()));
+                return tiny.generate(batch, progress);
+            }
+        });
+
+        Map<String, List<JobEvent>> byJob = awaitTerminal(all);
+        JobEvent failed = last(byJob.get(killer.id()));
+        assertEquals("attempts_exhausted", failed.error().code());
+        assertTrue(failed.error().message().contains("worker_stopped"), failed.error().message());
+        assertTrue(failed.error().message().contains("3 times"), failed.error().message());
+        assertEquals(null, batchSizesByPrompt.get(killer.prompt()), "not run a fourth time");
+        assertNoImage(killer);
+        ConsumerRecord<String, String> dead = readDeadLetters(1).get(0);
+        assertEquals(killer.id(), dead.key());
+        assertEquals("3", header(dead, "oneway-attempt"));
+        assertEquals("worker_stopped", header(dead, "oneway-error-code"));
+
+        assertEquals(List.of(EventType.STARTED, EventType.RETRYING, EventType.SUCCEEDED), byJob.get(interrupted.id()).stream()
+                .map(JobEvent::type).filter(t -> t != EventType.PROGRESS).toList(), "the dead worker's start, then a retry");
+        assertEquals(List.of(1), batchSizesByPrompt.get(interrupted.prompt()), "a job whose worker died under it runs alone");
+        for (JobRequest j : fresh) {
+            assertEquals(EventType.SUCCEEDED, last(byJob.get(j.id())).type());
+        }
+        assertCommittedEverything();
+    }
+
     /** The tiny engine, except that any batch holding the exploding prompt throws, as a device fault would. */
     private static ImageEngine explodingEngine(AtomicInteger soloRuns) {
         return new ImageEngine() {
