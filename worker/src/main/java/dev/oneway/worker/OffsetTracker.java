@@ -1,5 +1,6 @@
 package dev.oneway.worker;
 
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,8 +23,15 @@ final class OffsetTracker {
     /** One consumed record of one assignment of its partition. */
     record Delivery(TopicPartition partition, long offset, long generation) { }
 
+    /**
+     * How long after an assignment a job created before it (by the gateway's clock) may still be one that an earlier
+     * owner of the partition fetched: room for the gateway's clock to run ahead of this worker's.
+     */
+    static final long CLOCK_SLACK_MS = 10_000;
+
     private static final class Assignment {
         final long generation;
+        final long assignedAtMs = System.currentTimeMillis();
         /** The group is taking it away: writes in flight may still finish, nothing new starts. */
         boolean leaving;
         final TreeSet<Long> unfinished = new TreeSet<>();
@@ -58,6 +66,16 @@ final class OffsetTracker {
     boolean owns(Delivery d) {
         Assignment a = owned.get(d.partition());
         return a != null && a.generation == d.generation() && !a.leaving;
+    }
+
+    /**
+     * Whether another consumer (an earlier owner of the partition, this worker before a restart) may have fetched and
+     * run this job: it was on the log before the partition came to this assignment. A job accepted since cannot
+     * have been.
+     */
+    boolean mayHaveRunBefore(Delivery d, Instant createdAt) {
+        Assignment a = owned.get(d.partition());
+        return a == null || a.generation != d.generation() || createdAt.toEpochMilli() < a.assignedAtMs + CLOCK_SLACK_MS;
     }
 
     /** The job's outcome is on the log; ignored for a delivery of an earlier assignment. */

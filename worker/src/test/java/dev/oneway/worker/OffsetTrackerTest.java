@@ -32,6 +32,22 @@ class OffsetTrackerTest {
     }
 
     @Test
+    void onlyAJobOnTheLogBeforeItsPartitionCameHereMayHaveRunBefore() {
+        OffsetTracker t = new OffsetTracker();
+        java.time.Instant before = java.time.Instant.now().minusSeconds(60);
+        t.assigned(List.of(P0));
+        Delivery d = t.consumed(P0, 3);
+        assertTrue(t.mayHaveRunBefore(d, before), "accepted before the assignment: an earlier owner may have run it");
+        assertTrue(t.mayHaveRunBefore(d, java.time.Instant.now()), "within the clock slack");
+        assertFalse(t.mayHaveRunBefore(d, java.time.Instant.now().plusMillis(OffsetTracker.CLOCK_SLACK_MS + 5_000)),
+                "accepted after the assignment (and the slack): no one else can have fetched it");
+        t.revoke(List.of(P0));
+        t.assigned(List.of(P0));
+        assertTrue(t.mayHaveRunBefore(d, java.time.Instant.now().plusMillis(OffsetTracker.CLOCK_SLACK_MS + 5_000)),
+                "a delivery of an earlier assignment");
+    }
+
+    @Test
     void partitionsAreTrackedIndependently() {
         OffsetTracker t = new OffsetTracker();
         t.assigned(List.of(P0, P1));

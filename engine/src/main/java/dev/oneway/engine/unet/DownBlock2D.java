@@ -3,6 +3,7 @@ package dev.oneway.engine.unet;
 import ai.djl.ndarray.NDArray;
 import dev.oneway.engine.model.Weights;
 import dev.oneway.engine.nn.Conv2d;
+import dev.oneway.engine.nn.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,7 +39,7 @@ public record DownBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> 
         for (int j = 0; j < resnets.size(); j++) {
             h = resnets.get(j).forward(h, temb);
             if (!attentions.isEmpty()) {
-                h = attentions.get(j).forward(h, text);
+                h = Ops.replacing(h, attentions.get(j).forward(h, text)); // the resnet's output is no skip
             }
             skips.add(h);
         }

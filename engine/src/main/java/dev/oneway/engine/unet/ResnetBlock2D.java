@@ -28,11 +28,15 @@ public record ResnetBlock2D(GroupNorm norm1, Conv2d conv1, Linear time_emb_proj,
     /** @param temb the batch's time embedding, or null for blocks without one */
     public NDArray forward(NDArray x, TimeCondition temb) {
         return Ops.scoped(() -> {
-            NDArray h = conv1.forward(norm1.forwardSilu(x));
+            // each normalized input is closed once its convolution has read it (at 1024x1024 the VAE's are 0.5-1 GB)
+            NDArray normed = norm1.forwardSilu(x);
+            NDArray h = Ops.replacing(normed, conv1.forward(normed));
             if (temb != null) {
                 h = h.addi(temb.project(time_emb_proj));
             }
-            h = conv2.forward(norm2.forwardSilu(h));
+            NDArray normed2 = norm2.forwardSilu(h);
+            h.close();
+            h = Ops.replacing(normed2, conv2.forward(normed2));
             NDArray shortcut = conv_shortcut == null ? x : conv_shortcut.forward(x);
             return h.addi(shortcut);
         });

@@ -80,9 +80,13 @@ public record Transformer2DModel(GroupNorm norm, Conv2d proj_in_conv, Linear pro
         }
 
         NDArray forward(NDArray x, NDArray text) {
-            NDArray h = x.add(attn1.forward(norm1.forward(x), null));
-            h = h.addi(attn2.forward(norm2.forward(h), text));
-            return h.addi(ff.forward(norm3.forward(h)));
+            // each sub-layer in a scope of its own: its temporaries (q, k, v; the feed-forward's 4x and 8x wide
+            // projections) are freed before the next one starts
+            NDArray h = x.add(Ops.scoped(() -> attn1.forward(norm1.forward(x), null)));
+            NDArray afterSelf = h;
+            h = h.addi(Ops.scoped(() -> attn2.forward(norm2.forward(afterSelf), text)));
+            NDArray afterCross = h;
+            return h.addi(Ops.scoped(() -> ff.forward(norm3.forward(afterCross))));
         }
     }
 

@@ -46,17 +46,23 @@ public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> at
 
     /** Consumes residuals from the end of {@code skips} (removing them). */
     public NDArray forward(NDArray x, TimeCondition temb, NDArray text, List<NDArray> skips) {
+        // Closes every array it made but the result (x and the skips are the caller's).
         NDArray h = x;
         for (int j = 0; j < resnets.size(); j++) {
             NDArray skip = skips.remove(skips.size() - 1);
             NDArray joined = NDArrays.concat(new NDList(h, skip), 1);
-            h = resnets.get(j).forward(joined, temb);
+            if (h != x) {
+                h.close();
+            }
+            h = Ops.replacing(joined, resnets.get(j).forward(joined, temb));
             if (!attentions.isEmpty()) {
-                h = attentions.get(j).forward(h, text);
+                h = Ops.replacing(h, attentions.get(j).forward(h, text));
             }
         }
         if (upsampler != null) {
-            h = upsampler.forward(Ops.upsampleNearest2x(h));
+            NDArray last = h;
+            NDArray up = Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last)));
+            h = h == x ? up : Ops.replacing(h, up);
         }
         return h;
     }

@@ -66,14 +66,16 @@ public final class AutoencoderKLDecoder {
     }
 
     record UpDecoderBlock2D(List<ResnetBlock2D> resnets, Conv2d upsampler) {
+        /** Closes every array it made but the result; {@code x} is the caller's. */
         NDArray forward(NDArray x) {
             NDArray h = x;
             for (ResnetBlock2D r : resnets) {
-                h = r.forward(h, null);
+                h = h == x ? r.forward(h, null) : Ops.replacing(h, r.forward(h, null));
             }
             if (upsampler != null) {
                 NDArray last = h;
-                h = Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last)));
+                NDArray up = Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last)));
+                h = h == x ? up : Ops.replacing(h, up);
             }
             return h;
         }
@@ -130,17 +132,17 @@ public final class AutoencoderKLDecoder {
 
     /** latents [B, latent_channels, h, w] as the sampler produced them -> images [B, 3, h*8, w*8] in [-1, 1] (unclamped). */
     public NDArray decode(NDArray latents) {
-        NDArray h = post_quant_conv.forward(latents.div((float) config.scalingFactor()));
-        h = conv_in.forward(h);
-        h = midResnet0.forward(h, null);
+        // Each stage's input is closed once its output exists, so a pass holds two stages' activations, not all.
+        NDArray h = Ops.scoped(() -> conv_in.forward(post_quant_conv.forward(latents.div((float) config.scalingFactor()))));
+        h = Ops.replacing(h, midResnet0.forward(h, null));
         if (midAttention != null) {
-            h = midAttention.forward(h);
+            h = Ops.replacing(h, midAttention.forward(h));
         }
-        h = midResnet1.forward(h, null);
+        h = Ops.replacing(h, midResnet1.forward(h, null));
         for (UpDecoderBlock2D block : up_blocks) {
-            h = block.forward(h);
+            h = Ops.replacing(h, block.forward(h));
         }
         NDArray last = h;
-        return Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last)));
+        return Ops.replacing(h, Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last))));
     }
 }
