@@ -42,6 +42,12 @@ public record JobRequest(String id, String tenant, String prompt, long seed, int
         return model + "/" + width + "x" + height + "/" + steps + "/" + sampler + "/" + decoder;
     }
 
+    /** Width x height of the jobs of a {@link #batchKey()} (model names hold no '/', as topic names cannot). */
+    public static long pixelsOfBatchKey(String batchKey) {
+        String[] size = batchKey.split("/")[1].split("x");
+        return Long.parseLong(size[0]) * Long.parseLong(size[1]);
+    }
+
     public JsonObject toJson() {
         JsonObject json = new JsonObject()
                 .put("id", id)

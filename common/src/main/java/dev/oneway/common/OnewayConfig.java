@@ -218,6 +218,7 @@ public final class OnewayConfig {
         webhookSecrets();
         webhookAllowPrivate();
         batchPolicyMeasured();
+        maxBatchPixels();
         defaultModel();
         for (String model : models().keySet()) {
             String topic = Topics.jobs(this, model);
@@ -227,6 +228,24 @@ public final class OnewayConfig {
                         + ", which Oneway uses for something else; choose another name (" + Setting.MODELS.envName() + ")");
             }
         }
+    }
+
+    /** ONEWAY_MAX_BATCH_PIXELS: empty for the device's default (empty here), else a limit (0: none). */
+    public java.util.OptionalLong maxBatchPixels() {
+        String value = get(Setting.MAX_BATCH_PIXELS).trim();
+        if (value.isEmpty()) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            long pixels = Long.parseLong(value);
+            if (pixels >= 0) {
+                return java.util.OptionalLong.of(pixels);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(Setting.MAX_BATCH_PIXELS.envName() + " must be empty (the device's default), 0 "
+                + "(no limit) or a number of pixels, got '" + value + "'");
     }
 
     /** ONEWAY_HTTP_INSTANCES: a positive number, or auto for one per CPU core. */

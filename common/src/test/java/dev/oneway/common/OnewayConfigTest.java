@@ -41,6 +41,18 @@ class OnewayConfigTest {
     }
 
     @Test
+    void maxBatchPixelsIsEmptyForTheDevicesDefaultOrALimit() {
+        assertTrue(OnewayConfig.from(Map.of()).maxBatchPixels().isEmpty());
+        assertEquals(0L, OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_PIXELS", "0")).maxBatchPixels().getAsLong());
+        assertEquals(262144L, OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_PIXELS", " 262144 ")).maxBatchPixels().getAsLong());
+        for (String bad : new String[] {"-1", "a lot", "1e6"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_PIXELS", bad)), bad);
+            assertTrue(e.getMessage().contains("ONEWAY_MAX_BATCH_PIXELS"), e.getMessage());
+        }
+    }
+
+    @Test
     void badValuesAreRefusedWithTheVariableName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OnewayConfig.from(Map.of("ONEWAY_MAX_BATCH_SIZE", "eight")));

@@ -3,6 +3,7 @@ package dev.oneway.worker;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 import java.util.StringJoiner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,21 +37,29 @@ final class BatchPolicy implements BatchSizes {
     static final int LAST_RECHECK = 256;
 
     private final int maxBatchSize;
+    /** The largest batch of each shape: maxBatchSize, or fewer where ONEWAY_MAX_BATCH_PIXELS says so. */
+    private final ToIntFunction<String> largest;
     private final WorkerMetrics metrics;
     private final Map<String, Shape> shapes = new HashMap<>();
 
     BatchPolicy(int maxBatchSize, WorkerMetrics metrics) {
+        this(maxBatchSize, key -> maxBatchSize, metrics);
+    }
+
+    /** @param largest per shape, the largest batch to form: from 1 to {@code maxBatchSize} */
+    BatchPolicy(int maxBatchSize, ToIntFunction<String> largest, WorkerMetrics metrics) {
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("the maximum batch size must be at least 1, got " + maxBatchSize);
         }
         this.maxBatchSize = maxBatchSize;
+        this.largest = key -> Math.max(1, Math.min(maxBatchSize, largest.applyAsInt(key)));
         this.metrics = metrics;
     }
 
     @Override
     public synchronized int target(String key) {
         Shape s = shapes.get(key);
-        return s == null ? 1 : s.target(maxBatchSize);
+        return s == null ? 1 : s.target(largest.applyAsInt(key));
     }
 
     @Override
@@ -59,12 +68,13 @@ final class BatchPolicy implements BatchSizes {
         if (s == null || s.best == 0) {
             return 1;
         }
-        if (s.climb(maxBatchSize) != 0 && available > s.best) {
+        int max = largest.applyAsInt(key);
+        if (s.climb(max) != 0 && available > s.best) {
             return available; // still climbing: every larger size so far was cheaper per image
         }
         int chosen = 0;
         double lowest = Double.POSITIVE_INFINITY;
-        for (int n = 1; n <= Math.min(available, maxBatchSize); n++) {
+        for (int n = 1; n <= Math.min(available, max); n++) {
             double ms = s.estimate(n);
             if (ms < lowest) {
                 lowest = ms;
@@ -87,7 +97,8 @@ final class BatchPolicy implements BatchSizes {
                 metrics.batchPolicyChoice(this, key);
             }
         }
-        boolean aimedAt = size == s.target(maxBatchSize);
+        int max = largest.applyAsInt(key);
+        boolean aimedAt = size == s.target(max);
         double perImage = ms / size;
         if (s.samples[size] < 2) {
             s.msPerImage[size] = perImage; // the first sample of a size carries its warm-up: the second replaces it
@@ -112,8 +123,8 @@ final class BatchPolicy implements BatchSizes {
             s.recheck = 0;
             s.recheckEvery = s.best == before ? Math.min(2 * s.recheckEvery, LAST_RECHECK) : FIRST_RECHECK;
             s.batchesToRecheck = s.recheckEvery;
-        } else if (s.recheck == 0 && s.climb(maxBatchSize) == 0 && --s.batchesToRecheck <= 0) {
-            s.recheck = neighbour(s);
+        } else if (s.recheck == 0 && s.climb(max) == 0 && --s.batchesToRecheck <= 0) {
+            s.recheck = neighbour(s, max);
             s.batchesToRecheck = s.recheckEvery;
         }
         if (s.best != before) {
@@ -134,8 +145,8 @@ final class BatchPolicy implements BatchSizes {
     }
 
     /** A size next to the choice, alternately above and below, to measure again; 0 when there is none. */
-    private int neighbour(Shape s) {
-        int up = Math.min(maxBatchSize, 2 * s.best);
+    private int neighbour(Shape s, int max) {
+        int up = Math.min(max, 2 * s.best);
         int down = Math.max(1, s.best / 2);
         s.recheckUp = !s.recheckUp;
         int first = s.recheckUp ? up : down;

@@ -22,6 +22,11 @@ public interface ImageEngine {
         return List.of(dev.oneway.engine.Decoder.VAE.wireName());
     }
 
+    /** Whether the engine computes on a GPU (else the CPU). */
+    default boolean onGpu() {
+        return false;
+    }
+
     /** Blocking; runs one batch of requests sharing a shape and returns images in request order. */
     List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress);
 
@@ -51,6 +56,11 @@ public interface ImageEngine {
         @Override
         public List<String> decoders() {
             return engine.decoders().stream().map(dev.oneway.engine.Decoder::wireName).toList();
+        }
+
+        @Override
+        public boolean onGpu() {
+            return engine.device().startsWith("gpu");
         }
 
         @Override

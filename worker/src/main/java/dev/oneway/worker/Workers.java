@@ -40,8 +40,10 @@ public final class Workers {
                 int maxBatchSize = config.getInt(Setting.MAX_BATCH_SIZE);
                 for (ServedModel model : models) {
                     // One policy for the instances sharing this model's engine: it measures the engine, whoever fed it.
-                    BatchSizes batchSizes = config.batchPolicyMeasured() ? new BatchPolicy(maxBatchSize, metrics)
-                            : BatchSizes.fixed(maxBatchSize);
+                    long maxPixels = config.maxBatchPixels().orElse(model.engine().onGpu() ? 0 : CPU_MAX_BATCH_PIXELS);
+                    java.util.function.ToIntFunction<String> largest = BatchSizes.largest(maxBatchSize, maxPixels);
+                    BatchSizes batchSizes = config.batchPolicyMeasured() ? new BatchPolicy(maxBatchSize, largest, metrics)
+                            : BatchSizes.fixed(largest);
                     AtomicInteger instance = new AtomicInteger();
                     pools.add(vertx.deployVerticle(() -> {
                         int n = instance.incrementAndGet();
@@ -58,6 +60,13 @@ public final class Workers {
             }
         });
     }
+
+    /**
+     * ONEWAY_MAX_BATCH_PIXELS on the CPU when unset: one 1024x1024 image (SD1.5 in bfloat16 peaks at about 12.5 GB of
+     * RSS for it), four 512x512, sixteen 256x256. A batch's activations grow with its pixels, and a worker that runs
+     * out of memory is killed with its whole batch.
+     */
+    static final long CPU_MAX_BATCH_PIXELS = 1024L * 1024;
 
     /** "host:pid/w3": unique per verticle across the worker fleet, readable in job timings. */
     static String nextWorkerId() {

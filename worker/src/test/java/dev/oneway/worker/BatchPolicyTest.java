@@ -41,6 +41,41 @@ class BatchPolicyTest {
         assertTrue(countOf(sizes, 2) <= 6, "batch 2 is only re-measured, ever more rarely: " + sizes);
     }
 
+    private static String keyOf(int side) {
+        return new dev.oneway.common.JobRequest("id", "t", "p", 1, side, side, 4, "tiue", java.time.Instant.now()).batchKey();
+    }
+
+    @Test
+    void aPixelLimitCapsTheBatchesOfLargeImagesOnly() {
+        java.util.function.ToIntFunction<String> largest = BatchSizes.largest(8, 1024L * 1024);
+        assertEquals(1, largest.applyAsInt(keyOf(1024)));
+        assertEquals(4, largest.applyAsInt(keyOf(512)));
+        assertEquals(8, largest.applyAsInt(keyOf(64)), "ONEWAY_MAX_BATCH_SIZE still applies");
+        assertEquals(1, largest.applyAsInt(keyOf(2048)), "an image over the limit runs alone");
+        assertEquals(8, BatchSizes.largest(8, 0).applyAsInt(keyOf(2048)), "0: no limit");
+
+        BatchPolicy policy = new BatchPolicy(8, largest, new WorkerMetrics());
+        List<Integer> mid = new ArrayList<>();
+        List<Integer> big = new ArrayList<>();
+        for (int i = 0; i < 40; i++) { // an image costs less the larger its batch: the policy climbs, up to the limit
+            int n = policy.target(keyOf(512));
+            mid.add(n);
+            policy.measured(keyOf(512), n, n * 1000.0 / n);
+            int m = policy.target(keyOf(1024));
+            big.add(m);
+            policy.measured(keyOf(1024), m, m * 4000.0 / m);
+        }
+        assertEquals(4, policy.chosen(keyOf(512)), "climbed to the limit: " + mid);
+        assertTrue(mid.stream().allMatch(n -> n <= 4), "never past the limit: " + mid);
+        assertTrue(big.stream().allMatch(n -> n == 1), "1024x1024 alone: " + big);
+        assertEquals(4, policy.take(keyOf(512), 7));
+
+        BatchSizes fixed = BatchSizes.fixed(largest);
+        assertEquals(1, fixed.target(keyOf(1024)));
+        assertEquals(4, fixed.take(keyOf(512), 7));
+        assertEquals(3, fixed.take(keyOf(512), 3));
+    }
+
     @Test
     void whenAnImageCostsLessInALargerBatchTheWorkerClimbsToTheMaximum() {
         BatchPolicy policy = new BatchPolicy(8, new WorkerMetrics());
