@@ -195,7 +195,9 @@ final class BatchLoop {
             // alone, and with no other job between its start and its outcome here, so that if it kills this worker too
             // no other job dies with it and only its own runs are counted.
             for (QueuedJob q : interrupted) {
-                done = done.compose(x -> quiet()).compose(x -> generate(List.of(q), System.nanoTime())).compose(x -> quiet());
+                done = done.compose(x -> quiet()).compose(x -> stopped || !offsets.owns(q.delivery())
+                        ? Future.<Void>succeededFuture() // stopping, or revoked meanwhile: the next owner runs it
+                        : generate(List.of(q), System.nanoTime())).compose(x -> quiet());
             }
             return done;
         });
