@@ -2,12 +2,7 @@ package dev.oneway.standalone;
 
 import dev.oneway.common.OnewayConfig;
 import dev.oneway.common.Setting;
-import dev.oneway.engine.GeneratedImage;
-import dev.oneway.engine.GenerationRequest;
-import dev.oneway.engine.ModelDefaults;
-import dev.oneway.engine.ProgressListener;
 import dev.oneway.worker.ImageEngine;
-import java.util.List;
 
 /**
  * A worker JVM (ONEWAY_* settings, external Kafka and S3, no gateway) whose process dies at once, without a goodbye,
@@ -32,20 +27,11 @@ public final class CrashingWorkerMain {
     }
 
     private static ImageEngine dyingOnKillers(ImageEngine real) {
-        return new ImageEngine() {
-            @Override
-            public ModelDefaults defaults() {
-                return real.defaults();
+        return Engines.beforeEachBatch(real, batch -> {
+            if (batch.stream().anyMatch(r -> r.prompt().startsWith(KILLER))) {
+                System.out.println("a batch of " + batch.size() + " holds a killer job: the process dies");
+                Runtime.getRuntime().halt(137);
             }
-
-            @Override
-            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
-                if (batch.stream().anyMatch(r -> r.prompt().startsWith(KILLER))) {
-                    System.out.println("a batch of " + batch.size() + " holds a killer job: the process dies");
-                    Runtime.getRuntime().halt(137);
-                }
-                return real.generate(batch, progress);
-            }
-        };
+        });
     }
 }

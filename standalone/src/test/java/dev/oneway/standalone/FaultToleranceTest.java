@@ -9,10 +9,7 @@ import dev.oneway.common.Setting;
 import dev.oneway.common.Topics;
 import dev.oneway.common.Shutdown;
 import dev.oneway.embedded.FreePorts;
-import dev.oneway.engine.GeneratedImage;
 import dev.oneway.engine.GenerationRequest;
-import dev.oneway.engine.ModelDefaults;
-import dev.oneway.engine.ProgressListener;
 import dev.oneway.gateway.GatewayMain;
 import dev.oneway.standalone.OnewayClient.EventSocket;
 import dev.oneway.worker.ImageEngine;
@@ -505,24 +502,15 @@ class FaultToleranceTest {
 
     /** The real engine, except that a prompt marked {@link #POISON} makes any batch holding it throw. */
     private static ImageEngine poisonable(ImageEngine real) {
-        return new ImageEngine() {
-            @Override
-            public ModelDefaults defaults() {
-                return real.defaults();
-            }
-
-            @Override
-            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
-                for (GenerationRequest r : batch) {
-                    if (r.prompt().startsWith(POISON)) {
-                        if (batch.size() == 1) {
-                            poisonSoloRuns.computeIfAbsent(r.prompt(), k -> new AtomicInteger()).incrementAndGet();
-                        }
-                        throw new IllegalStateException("simulated device fault on a poisoned prompt");
+        return Engines.beforeEachBatch(real, batch -> {
+            for (GenerationRequest r : batch) {
+                if (r.prompt().startsWith(POISON)) {
+                    if (batch.size() == 1) {
+                        poisonSoloRuns.computeIfAbsent(r.prompt(), k -> new AtomicInteger()).incrementAndGet();
                     }
+                    throw new IllegalStateException("simulated device fault on a poisoned prompt");
                 }
-                return real.generate(batch, progress);
             }
-        };
+        });
     }
 }

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.oneway.common.PrometheusMetrics;
 import dev.oneway.common.Setting;
-import dev.oneway.engine.GeneratedImage;
-import dev.oneway.engine.GenerationRequest;
-import dev.oneway.engine.ModelDefaults;
-import dev.oneway.engine.ProgressListener;
 import dev.oneway.standalone.OnewayClient.EventSocket;
 import dev.oneway.standalone.OnewayClient.Reply;
 import dev.oneway.worker.ImageEngine;
@@ -192,19 +188,10 @@ class OperatingTest {
 
     /** The real engine, except that a batch holding one chosen prompt fails as a broken model would. */
     private static ImageEngine refusingOnePrompt(ImageEngine engine) {
-        return new ImageEngine() {
-            @Override
-            public ModelDefaults defaults() {
-                return engine.defaults();
+        return Engines.beforeEachBatch(engine, batch -> {
+            if (batch.stream().anyMatch(r -> r.prompt().equals(EXPLODING_PROMPT))) {
+                throw new IllegalStateException("this engine cannot draw '" + EXPLODING_PROMPT + "'");
             }
-
-            @Override
-            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
-                if (batch.stream().anyMatch(r -> r.prompt().equals(EXPLODING_PROMPT))) {
-                    throw new IllegalStateException("this engine cannot draw '" + EXPLODING_PROMPT + "'");
-                }
-                return engine.generate(batch, progress);
-            }
-        };
+        });
     }
 }

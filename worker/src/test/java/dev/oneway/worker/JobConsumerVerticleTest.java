@@ -242,19 +242,8 @@ class JobConsumerVerticleTest {
         List<JobRequest> all = List.of(interrupted, killer, fresh.get(0), fresh.get(1));
         all.forEach(this::submit);
         Map<String, List<Integer>> batchSizesByPrompt = new java.util.concurrent.ConcurrentHashMap<>();
-        deployWorker(new ImageEngine() {
-            @Override
-            public ModelDefaults defaults() {
-                return tiny.defaults();
-            }
-
-            @Override
-            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
-                batch.forEach(r -> batchSizesByPrompt.computeIfAbsent(r.prompt(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
-                        .add(batch.size()));
-                return tiny.generate(batch, progress);
-            }
-        });
+        deployWorker(tinyAfter(batch -> batch.forEach(r -> batchSizesByPrompt.computeIfAbsent(r.prompt(),
+                k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(batch.size()))));
 
         Map<String, List<JobEvent>> byJob = awaitTerminal(all);
         JobEvent failed = last(byJob.get(killer.id()));
@@ -279,6 +268,18 @@ class JobConsumerVerticleTest {
 
     /** The tiny engine, except that any batch holding the exploding prompt throws, as a device fault would. */
     private static ImageEngine explodingEngine(AtomicInteger soloRuns) {
+        return tinyAfter(batch -> {
+            if (batch.stream().anyMatch(r -> r.prompt().equals(EXPLODING_PROMPT))) {
+                if (batch.size() == 1) {
+                    soloRuns.incrementAndGet();
+                }
+                throw new IllegalStateException("simulated device fault");
+            }
+        });
+    }
+
+    /** The tiny engine, each batch first shown to {@code look} (which may throw, as a faulty device would). */
+    private static ImageEngine tinyAfter(java.util.function.Consumer<List<GenerationRequest>> look) {
         return new ImageEngine() {
             @Override
             public ModelDefaults defaults() {
@@ -287,12 +288,7 @@ class JobConsumerVerticleTest {
 
             @Override
             public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
-                if (batch.stream().anyMatch(r -> r.prompt().equals(EXPLODING_PROMPT))) {
-                    if (batch.size() == 1) {
-                        soloRuns.incrementAndGet();
-                    }
-                    throw new IllegalStateException("simulated device fault");
-                }
+                look.accept(batch);
                 return tiny.generate(batch, progress);
             }
         };
@@ -323,23 +319,14 @@ class JobConsumerVerticleTest {
         CountDownLatch release = new CountDownLatch(1);
         OnewayConfig normal = config;
         config = config.with(Setting.SHUTDOWN_GRACE_MS, 1);
-        deployWorker(new ImageEngine() {
-            @Override
-            public ModelDefaults defaults() {
-                return tiny.defaults();
+        deployWorker(tinyAfter(batch -> {
+            running.countDown();
+            try {
+                release.await(2, TimeUnit.MINUTES); // a batch far longer than the grace period
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-
-            @Override
-            public List<GeneratedImage> generate(List<GenerationRequest> batch, ProgressListener progress) {
-                running.countDown();
-                try {
-                    release.await(2, TimeUnit.MINUTES); // a batch far longer than the grace period
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return tiny.generate(batch, progress);
-            }
-        });
+        }));
         int side = tiny.defaults().sizeMultiple();
         JobRequest held = job("alpha", "held up in the engine", 1, side, side);
         submit(held);
