@@ -61,7 +61,8 @@ final class JobEventWatch {
 
     /**
      * How many runs of this job have begun on any worker: its job.started and job.retrying events. A run whose worker
-     * died (killed, crashed, out of memory) counts too, as every run's start is on the log before the engine runs it.
+     * died (killed, crashed, out of memory) counts too: a run that may repeat an earlier one has its start on the log
+     * before the engine runs it (BatchLoop), and a first run's start is written as it begins.
      */
     int runs(String jobId) {
         return started.count(jobId);
