@@ -29,7 +29,12 @@ public final class Ops {
      * 1024x1024 held 6 GB of VAE activations at once.
      */
     public static NDArray replacing(NDArray spent, NDArray result) {
-        if (spent != result) {
+        return replacing(spent, result, null);
+    }
+
+    /** The same, except that {@code spent} stays open when it is {@code callers}: a block's input is its caller's. */
+    public static NDArray replacing(NDArray spent, NDArray result, NDArray callers) {
+        if (spent != result && spent != callers) {
             spent.close();
         }
         return result;

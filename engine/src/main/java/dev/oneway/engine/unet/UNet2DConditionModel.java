@@ -86,11 +86,9 @@ public final class UNet2DConditionModel {
         List<NDArray> skips = new ArrayList<>(features.skips());
         NDArray h = features.mid();
         for (UpBlock2D block : up_blocks) {
-            NDArray next = block.forward(h, temb, text, skips);
-            h = h == features.mid() ? next : Ops.replacing(h, next); // the features are the caller's
+            h = Ops.replacing(h, block.forward(h, temb, text, skips), features.mid()); // the features are the caller's
         }
         NDArray last = h;
-        NDArray out = Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last)));
-        return h == features.mid() ? out : Ops.replacing(h, out);
+        return Ops.replacing(h, Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last))), features.mid());
     }
 }

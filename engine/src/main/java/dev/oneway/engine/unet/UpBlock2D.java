@@ -50,10 +50,7 @@ public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> at
         NDArray h = x;
         for (int j = 0; j < resnets.size(); j++) {
             NDArray skip = skips.remove(skips.size() - 1);
-            NDArray joined = NDArrays.concat(new NDList(h, skip), 1);
-            if (h != x) {
-                h.close();
-            }
+            NDArray joined = Ops.replacing(h, NDArrays.concat(new NDList(h, skip), 1), x);
             h = Ops.replacing(joined, resnets.get(j).forward(joined, temb));
             if (!attentions.isEmpty()) {
                 h = Ops.replacing(h, attentions.get(j).forward(h, text));
@@ -61,8 +58,7 @@ public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> at
         }
         if (upsampler != null) {
             NDArray last = h;
-            NDArray up = Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last)));
-            h = h == x ? up : Ops.replacing(h, up);
+            h = Ops.replacing(h, Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last))), x);
         }
         return h;
     }

@@ -70,12 +70,11 @@ public final class AutoencoderKLDecoder {
         NDArray forward(NDArray x) {
             NDArray h = x;
             for (ResnetBlock2D r : resnets) {
-                h = h == x ? r.forward(h, null) : Ops.replacing(h, r.forward(h, null));
+                h = Ops.replacing(h, r.forward(h, null), x);
             }
             if (upsampler != null) {
                 NDArray last = h;
-                NDArray up = Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last)));
-                h = h == x ? up : Ops.replacing(h, up);
+                h = Ops.replacing(h, Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last))), x);
             }
             return h;
         }
