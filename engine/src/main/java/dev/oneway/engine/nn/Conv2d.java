@@ -14,8 +14,9 @@ import dev.oneway.engine.model.Weights;
  *
  * <p>Convolution is the one op whose CPU kernels (oneDNN) sum in a batch-size-dependent order, so an
  * image's values would move by ~1e-6 with its batch mates and its PNG bytes could change. With
- * {@code perImage} set, each image of the batch is convolved on its own: every other op (linear,
- * attention, norms) still runs over the whole batch, and a job's image no longer depends on its batch.
+ * {@code perImage} set, each job of the batch is convolved on its own (a TiUE decoder pass: the job's K rows in one
+ * call, {@link #forward(NDArray, long)}): every other op (linear, attention, norms) still runs over the whole batch,
+ * and a job's image no longer depends on its batch.
  *
  * <p>On the CPU the weight is reordered once, here, into oneDNN's blocked layout ({@code packed}: {@code weight}
  * is then an opaque tensor for {@link TorchOps#convolution} alone, and the plain copy is released). libtorch's
@@ -76,16 +77,46 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
         return of(weight, bias, 1, kernel / 2, w.batchInvariant(), w.bfloat16());
     }
 
+    /** Each row its own job (the encoder, the VAE). */
     public NDArray forward(NDArray x) {
-        long batch = x.getShape().get(0);
-        if (!perImage || batch == 1) {
+        return forward(x, x.getShape().get(0));
+    }
+
+    /**
+     * @param jobs how many jobs {@code x}'s rows belong to, step-major: row {@code k * jobs + i} is job i's k-th, as in
+     *     the TiUE decoder's K x B rows ({@code TimeCondition#jobs}). With {@code perImage} each job's rows are convolved
+     *     in one call of the same shape whatever its batch: a lone job's K rows in one call, not K.
+     */
+    public NDArray forward(NDArray x, long jobs) {
+        Shape s = x.getShape();
+        long rows = s.get(0);
+        if (!perImage || jobs == 1) {
             return convolve(x);
         }
-        NDList images = new NDList();
-        for (long i = 0; i < batch; i++) {
-            images.add(convolve(x.get(new NDIndex("{}:{}", i, i + 1))));
+        if (jobs <= 0 || rows % jobs != 0) {
+            throw new IllegalArgumentException(rows + " rows are not " + jobs + " jobs' rows");
         }
-        return NDArrays.concat(images, 0);
+        long each = rows / jobs;
+        if (each == 1) {
+            NDList images = new NDList();
+            for (long i = 0; i < rows; i++) {
+                images.add(convolve(x.get(new NDIndex("{}:{}", i, i + 1))));
+            }
+            return NDArrays.concat(images, 0);
+        }
+        return Ops.scoped(() -> {
+            // job-major, so that each job's rows are one contiguous slice; then back to step-major
+            NDArray byJob = x.reshape(each, jobs, s.get(1), s.get(2), s.get(3)).transpose(1, 0, 2, 3, 4)
+                    .reshape(rows, s.get(1), s.get(2), s.get(3));
+            NDList outputs = new NDList();
+            for (long i = 0; i < jobs; i++) {
+                outputs.add(convolve(byJob.get(new NDIndex("{}:{}", i * each, (i + 1) * each))));
+            }
+            NDArray out = NDArrays.concat(outputs, 0);
+            Shape o = out.getShape();
+            return out.reshape(jobs, each, o.get(1), o.get(2), o.get(3)).transpose(1, 0, 2, 3, 4)
+                    .reshape(rows, o.get(1), o.get(2), o.get(3));
+        });
     }
 
     private NDArray convolve(NDArray x) {

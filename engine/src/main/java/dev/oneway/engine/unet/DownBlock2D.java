@@ -39,12 +39,12 @@ public record DownBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> 
         for (int j = 0; j < resnets.size(); j++) {
             h = resnets.get(j).forward(h, temb);
             if (!attentions.isEmpty()) {
-                h = Ops.replacing(h, attentions.get(j).forward(h, text)); // the resnet's output is no skip
+                h = Ops.replacing(h, attentions.get(j).forward(h, text, temb.jobs())); // the resnet's output is no skip
             }
             skips.add(h);
         }
         if (downsampler != null) {
-            h = downsampler.forward(h);
+            h = downsampler.forward(h, temb.jobs());
             skips.add(h);
         }
         return h;

@@ -30,14 +30,15 @@ public record ResnetBlock2D(GroupNorm norm1, Conv2d conv1, Linear time_emb_proj,
         return Ops.scoped(() -> {
             // each normalized input is closed once its convolution has read it (at 1024x1024 the VAE's are 0.5-1 GB)
             NDArray normed = norm1.forwardSilu(x);
-            NDArray h = Ops.replacing(normed, conv1.forward(normed));
+            long jobs = temb == null ? x.getShape().get(0) : temb.jobs();
+            NDArray h = Ops.replacing(normed, conv1.forward(normed, jobs));
             if (temb != null) {
                 h = h.addi(temb.project(time_emb_proj));
             }
             NDArray normed2 = norm2.forwardSilu(h);
             h.close();
-            h = Ops.replacing(normed2, conv2.forward(normed2));
-            NDArray shortcut = conv_shortcut == null ? x : conv_shortcut.forward(x);
+            h = Ops.replacing(normed2, conv2.forward(normed2, jobs));
+            NDArray shortcut = conv_shortcut == null ? x : conv_shortcut.forward(x, jobs);
             return h.addi(shortcut);
         });
     }

@@ -13,6 +13,11 @@ import dev.oneway.engine.nn.Ops;
  */
 public record TimeCondition(NDArray unique, int rowsEach) {
 
+    /** The batch's jobs: its rows are step-major, {@code rowsEach} jobs at each of the U timesteps. */
+    public int jobs() {
+        return rowsEach;
+    }
+
     /** silu(emb) @ proj -> [U * rowsEach, C, 1, 1], ready to add to feature maps. */
     public NDArray project(Linear proj) {
         NDArray projected = proj.forward(Ops.silu(unique));

@@ -30,8 +30,8 @@ public record Transformer2DModel(GroupNorm norm, Conv2d proj_in_conv, Linear pro
                 Conv2d.load(w.at("proj_out"), channels, channels, 1), null);
     }
 
-    /** x [N, C, H, W], text [N, L, crossDim]. */
-    public NDArray forward(NDArray x, NDArray text) {
+    /** x [N, C, H, W], text [N, L, crossDim]; N rows of {@code jobs} jobs ({@link TimeCondition#jobs}). */
+    public NDArray forward(NDArray x, NDArray text, long jobs) {
         return Ops.scoped(() -> {
             Shape s = x.getShape();
             long n = s.get(0);
@@ -43,14 +43,14 @@ public record Transformer2DModel(GroupNorm norm, Conv2d proj_in_conv, Linear pro
             if (proj_in_linear != null) {
                 tokens = proj_in_linear.forward(toTokens(normed));
             } else {
-                tokens = toTokens(proj_in_conv.forward(normed));
+                tokens = toTokens(proj_in_conv.forward(normed, jobs));
             }
             tokens = block.forward(tokens, text);
             NDArray out;
             if (proj_out_linear != null) {
                 out = toImage(proj_out_linear.forward(tokens), n, c, h, w);
             } else {
-                out = proj_out_conv.forward(toImage(tokens, n, c, h, w));
+                out = proj_out_conv.forward(toImage(tokens, n, c, h, w), jobs);
             }
             return out.addi(x);
         });

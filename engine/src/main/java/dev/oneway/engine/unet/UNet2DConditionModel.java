@@ -73,7 +73,7 @@ public final class UNet2DConditionModel {
     /** latents [B, in_channels, h, w], temb for B rows, text [B, L, crossDim] -> residuals and mid features. */
     public EncoderFeatures encode(NDArray latents, TimeCondition temb, NDArray text) {
         List<NDArray> skips = new ArrayList<>();
-        NDArray h = conv_in.forward(latents);
+        NDArray h = conv_in.forward(latents, temb.jobs());
         skips.add(h);
         for (DownBlock2D block : down_blocks) {
             h = block.forward(h, temb, text, skips);
@@ -89,6 +89,7 @@ public final class UNet2DConditionModel {
             h = Ops.replacing(h, block.forward(h, temb, text, skips), features.mid()); // the features are the caller's
         }
         NDArray last = h;
-        return Ops.replacing(h, Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last))), features.mid());
+        return Ops.replacing(h, Ops.scoped(() -> conv_out.forward(conv_norm_out.forwardSilu(last), temb.jobs())),
+                features.mid());
     }
 }

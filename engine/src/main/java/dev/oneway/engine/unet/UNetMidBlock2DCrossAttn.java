@@ -17,6 +17,6 @@ public record UNetMidBlock2DCrossAttn(ResnetBlock2D resnet0, Transformer2DModel 
     }
 
     public NDArray forward(NDArray x, TimeCondition temb, NDArray text) {
-        return resnet1.forward(attention.forward(resnet0.forward(x, temb), text), temb);
+        return resnet1.forward(attention.forward(resnet0.forward(x, temb), text, temb.jobs()), temb);
     }
 }

@@ -53,12 +53,12 @@ public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> at
             NDArray joined = Ops.replacing(h, NDArrays.concat(new NDList(h, skip), 1), x);
             h = Ops.replacing(joined, resnets.get(j).forward(joined, temb));
             if (!attentions.isEmpty()) {
-                h = Ops.replacing(h, attentions.get(j).forward(h, text));
+                h = Ops.replacing(h, attentions.get(j).forward(h, text, temb.jobs()));
             }
         }
         if (upsampler != null) {
             NDArray last = h;
-            h = Ops.replacing(h, Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last))), x);
+            h = Ops.replacing(h, Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last), temb.jobs())), x);
         }
         return h;
     }

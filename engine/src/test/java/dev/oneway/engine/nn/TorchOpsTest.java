@@ -3,6 +3,7 @@ package dev.oneway.engine.nn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -166,6 +167,24 @@ class TorchOpsTest {
             NDArray row = wide.get("{}:{}", i, i + 1);
             assertArrayEquals(linear.forward(row).toFloatArray(), batchLinear.get("{}:{}", i, i + 1).toFloatArray());
         }
+    }
+
+    @Test
+    void aJobsDecoderRowsGiveTheSameConvolutionAloneAsAmongOtherJobsRows() {
+        // 3 jobs x K = 4 rows, step-major as the TiUE decoder lays them out: row k * 3 + i is job i's k-th
+        int jobs = 3;
+        int k = 4;
+        NDArray x = manager.randomNormal(new Shape(k * jobs, 64, 12, 12));
+        Conv2d conv = Conv2d.of(manager.randomNormal(new Shape(32, 64, 3, 3)).mul(0.05f), manager.randomNormal(new Shape(32)), 1, 1, true);
+        NDArray batch = conv.forward(x, jobs);
+        assertEquals(new Shape(k * jobs, 32, 12, 12), batch.getShape());
+        for (int i = 0; i < jobs; i++) {
+            NDArray rows = x.reshape(k, jobs, 64, 12, 12).get(":, {}", i);
+            NDArray alone = conv.forward(rows.duplicate(), 1);
+            assertArrayEquals(alone.toFloatArray(), batch.reshape(k, jobs, 32, 12, 12).get(":, {}", i).toFloatArray(),
+                    "job " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> conv.forward(x, 5));
     }
 
     @Test
