@@ -11,6 +11,12 @@ public enum EventType {
     STARTED("job.started", JobStatus.RUNNING),
     /** A job that had started before runs again (a redelivery, or the next attempt after a failure). */
     RETRYING("job.retrying", JobStatus.RUNNING),
+    /**
+     * A worker gave back a job it was running because the job's partition moved to another worker of the group (a
+     * worker joined or left): that run is not counted against ONEWAY_MAX_ATTEMPTS, since the job did not end it. Not
+     * a state (the job is still running, or about to run again) and never sent to clients.
+     */
+    RELEASED("job.released", null),
     PROGRESS("job.progress", JobStatus.RUNNING),
     /**
      * A small image of what one sampler step predicts (for jobs that asked for previews). Sent to clients but not a

@@ -55,6 +55,11 @@ public record JobEvent(EventType type, String id, String tenant, Instant at, Job
                 null, attempt);
     }
 
+    /** A run given back unfinished when the job's partition moved (see {@link EventType#RELEASED}). */
+    public static JobEvent released(JobRequest job) {
+        return new JobEvent(EventType.RELEASED, job.id(), job.tenant(), Instant.now(), null, null, null, null, null, null);
+    }
+
     public static JobEvent progress(JobRequest job, String stage, int done, int total) {
         JsonObject progress = new JsonObject().put("stage", stage).put("done", done).put("total", total);
         return new JobEvent(EventType.PROGRESS, job.id(), job.tenant(), Instant.now(), null, null, progress, null, null, null);

@@ -79,6 +79,7 @@ record JobState(String id, String tenant, JobStatus status, JobRequest request, 
         }
         return switch (event.type()) {
             case PREVIEW, WEBHOOK -> this; // a preview is fanned out, not folded (and WEBHOOK is taken above)
+            case RELEASED -> this; // a worker's bookkeeping of its runs (JobView never folds it)
             case CLAIMED -> this; // a claim decides which request a keyed job is; the record makes it exist
             case QUEUED -> status == null
                     ? new JobState(id, tenant, JobStatus.QUEUED, event.job(), null, null, null, null, null, null, null, webhook)

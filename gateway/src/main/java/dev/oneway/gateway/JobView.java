@@ -61,8 +61,11 @@ final class JobView {
             firstClaims.putIfAbsent(event.id(), event.job());
             return false;
         }
-        if (event.type() == EventType.PREVIEW || event.type() == EventType.WEBHOOK && !jobs.containsKey(event.id())) {
-            return false; // a preview is no state; a delivery outcome only ever follows its job's terminal event
+        if (event.type() == EventType.PREVIEW || event.type() == EventType.RELEASED
+                || event.type() == EventType.WEBHOOK && !jobs.containsKey(event.id())) {
+            // a preview is no state, nor is a worker's release of a run; a delivery outcome only ever follows its job's
+            // terminal event
+            return false;
         }
         return update(event.id(), current -> JobState.next(current, event));
     }

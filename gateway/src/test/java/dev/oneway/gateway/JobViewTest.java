@@ -73,6 +73,21 @@ class JobViewTest {
     }
 
     @Test
+    void aWorkersReleaseOfARunIsNoStateAndNotAnErrorEvenForAJobTheGatewayNeverSaw() {
+        String id = gateway.submit(ALPHA_KEY, "a windmill");
+        JobRequest job = workerCopy(id, "alpha");
+        JobRequest unknown = workerCopy(java.util.UUID.randomUUID().toString(), "alpha");
+        gateway.publishEvent(JobEvent.released(unknown));
+        gateway.publishEvent(JobEvent.started(job, 1));
+        gateway.publishEvent(JobEvent.released(job)); // its partition moved; the next owner runs it again
+        gateway.publishEvent(JobEvent.retrying(job, 1, 1));
+        gateway.publishEvent(JobEvent.failed(job, new ErrorInfo("engine_error", "out of memory")));
+        JsonObject failed = gateway.awaitJob(id, ALPHA_KEY, j -> j.getString("status").equals("failed"));
+        assertEquals("engine_error", failed.getJsonObject("error").getString("code"));
+        assertEquals(404, gateway.get("/v1/jobs/" + unknown.id(), ALPHA_KEY).status());
+    }
+
+    @Test
     void aLateEventNeverMovesAFinishedJobBack() {
         String id = gateway.submit(ALPHA_KEY, "a teapot");
         JobRequest job = workerCopy(id, "alpha");

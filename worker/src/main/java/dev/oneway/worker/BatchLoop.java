@@ -67,7 +67,7 @@ final class BatchLoop {
      * Jobs between their batch and their outcome here, with the copy that runs: a second copy (a requeue, a redelivery)
      * is skipped while that one stands for the job, i.e. while its assignment is still ours.
      */
-    private final Map<String, Delivery> running = new HashMap<>();
+    private final Map<String, QueuedJob> running = new HashMap<>();
     /** Per running job, the furthest progress told, so a retried run never moves it backwards. */
     private final Map<String, Double> progressTold = new HashMap<>();
     /** Per running job, the last sampler step whose preview was told. */
@@ -106,6 +106,12 @@ final class BatchLoop {
     /** Waiting jobs of revoked partitions go back to the group; how many there were. */
     int giveBack(Collection<org.apache.kafka.common.TopicPartition> partitions) {
         return batcher.removeIf(q -> partitions.contains(q.delivery().partition())).size();
+    }
+
+    /** The jobs between their batch and their outcome here whose records are on {@code partitions}. */
+    List<JobRequest> runningOn(Collection<org.apache.kafka.common.TopicPartition> partitions) {
+        return running.values().stream().filter(q -> partitions.contains(q.delivery().partition())).map(QueuedJob::job)
+                .toList();
     }
 
     /** Starts no more batches; the running one, if any, is returned to wait for. */
@@ -167,7 +173,7 @@ final class BatchLoop {
                 }
                 if (watch.isFinished(id)) {
                     pipeline.skip(q, "it already has its outcome");
-                } else if (running.containsKey(id) && offsets.owns(running.get(id))) {
+                } else if (running.containsKey(id) && offsets.owns(running.get(id).delivery())) {
                     pipeline.skip(q, "another copy of the job is running here; its outcome is the job's");
                 } else if (isDuplicate(q) || !ids.add(id)) {
                     pipeline.skip(q, "a second record of a job that already has one (gateways raced on its "
@@ -232,7 +238,7 @@ final class BatchLoop {
         List<JobRequest> jobs = runnable.stream().map(QueuedJob::job).toList();
         List<Future<Void>> announced = new ArrayList<>();
         for (QueuedJob q : runnable) {
-            running.put(q.job().id(), q.delivery());
+            running.put(q.job().id(), q);
             Duration waited = Duration.between(q.job().createdAt(), startedAt);
             metrics.waitedInQueue(waited.isNegative() ? Duration.ZERO : waited);
             announced.add(pipeline.announce(q, batchSize));
@@ -269,13 +275,13 @@ final class BatchLoop {
 
     /** The job counts as running here until its completion is done. */
     private Future<Void> whileRunning(QueuedJob q, Future<Void> completion) {
-        running.put(q.job().id(), q.delivery());
+        running.put(q.job().id(), q);
         completing.add(completion);
         return completion.onComplete(ar -> {
             completing.remove(completion);
             progressTold.remove(q.job().id());
             previewTold.remove(q.job().id());
-            running.remove(q.job().id(), q.delivery());
+            running.remove(q.job().id(), q);
         });
     }
 

@@ -1,5 +1,6 @@
 package dev.oneway.worker;
 
+import dev.oneway.common.JobEvent;
 import dev.oneway.common.JobRequest;
 import dev.oneway.common.KafkaSettings;
 import dev.oneway.common.OnewayConfig;
@@ -165,12 +166,32 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
     public Future<Map<TopicPartition, Long>> revoked(Collection<TopicPartition> partitions) {
         int returned = loop == null ? 0 : loop.giveBack(partitions);
         offsets.leaving(partitions);
-        return pipeline.settled(partitions, REVOKE_SETTLE_MS).map(v -> {
+        return pipeline.settled(partitions, REVOKE_SETTLE_MS).compose(v -> release(partitions)).map(v -> {
             Map<TopicPartition, Long> last = offsets.revoke(partitions);
             LOG.info("Worker {} gives up {}; commits {}; {} waiting jobs go back to the group", workerId, partitions,
                     last, returned);
             return last;
         });
+    }
+
+    /**
+     * Writes job.released for each job still running here on {@code partitions}: the group moved them, so these runs
+     * are not the jobs' doing and do not count against ONEWAY_MAX_ATTEMPTS (a job running through three rebalances
+     * would otherwise be set aside as if it had killed three workers). A run that takes its worker down, or outlasts a
+     * stopping worker's grace period, writes none and counts. Bounded by the settle time; a release not written leaves
+     * the run counted.
+     */
+    private Future<Void> release(Collection<TopicPartition> partitions) {
+        List<Future<Void>> written = new ArrayList<>();
+        for (JobRequest job : loop == null ? List.<JobRequest>of() : loop.runningOn(partitions)) {
+            if (!watch.isFinished(job.id())) {
+                LOG.info("Worker {}: job {} is running as its partition moves; the next owner runs it again, and this "
+                        + "run is not counted", workerId, job.id());
+                written.add(events.publish(JobEvent.released(job)));
+            }
+        }
+        return Future.join(written).<Void>mapEmpty().timeout(REVOKE_SETTLE_MS, TimeUnit.MILLISECONDS)
+                .otherwiseEmpty();
     }
 
     @Override

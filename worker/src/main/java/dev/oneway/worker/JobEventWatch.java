@@ -30,6 +30,7 @@ final class JobEventWatch {
     private final LogFollower follower;
     private final Context context;
     private final RecentIds started = new RecentIds(REMEMBERED_IDS);
+    private final RecentIds released = new RecentIds(REMEMBERED_IDS);
     private final RecentIds canceled = new RecentIds(REMEMBERED_IDS);
     private final RecentIds finished = new RecentIds(REMEMBERED_IDS);
 
@@ -62,10 +63,11 @@ final class JobEventWatch {
     /**
      * How many runs of this job have begun on any worker: its job.started and job.retrying events. A run whose worker
      * died (killed, crashed, out of memory) counts too: a run that may repeat an earlier one has its start on the log
-     * before the engine runs it (BatchLoop), and a first run's start is written as it begins.
+     * before the engine runs it (BatchLoop), and a first run's start is written as it begins. A run given back because
+     * its partition moved (job.released) does not count: the job did not end it.
      */
     int runs(String jobId) {
-        return started.count(jobId);
+        return Math.max(0, started.count(jobId) - released.count(jobId));
     }
 
     /** Whether the job's one terminal event (succeeded, failed, canceled) is on the log. */
@@ -91,6 +93,7 @@ final class JobEventWatch {
         }
         switch (event.type()) {
             case STARTED, RETRYING -> started.add(id);
+            case RELEASED -> released.add(id);
             case CANCEL_REQUESTED -> {
                 if (!started.contains(id)) {
                     canceled.add(id);

@@ -59,6 +59,8 @@ final class JobFeed implements ConsumerRebalanceListener {
     private final Context context;
     private final Owner owner;
     private final Thread thread;
+    /** How soon a failed commit is tried again (what is committable then: partitions gone meanwhile are not). */
+    static final long COMMIT_RETRY_MS = 1_000;
     private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean running = true;
@@ -99,12 +101,20 @@ final class JobFeed implements ConsumerRebalanceListener {
         }
         commitInFlight = commit(ready)
                 .onSuccess(v -> offsets.committed(ready))
-                .onFailure(e -> LOG.warn("{}: commit of {} failed: {}", thread.getName(), ready, e.toString()))
+                .onFailure(e -> LOG.warn("{}: commit of {} failed{}: {}", thread.getName(), ready,
+                        running ? "; trying again in " + COMMIT_RETRY_MS + " ms" : "", e.toString()))
                 .onComplete(ar -> {
                     commitInFlight = null;
                     if (commitAgain) {
                         commitAgain = false;
                         commitFinished(offsets);
+                    } else if (ar.failed() && running) {
+                        // e.g. a rebalance was under way: what finished must not wait for the next job to be committed
+                        context.owner().setTimer(COMMIT_RETRY_MS, id -> {
+                            if (running) {
+                                commitFinished(offsets);
+                            }
+                        });
                     }
                 });
     }

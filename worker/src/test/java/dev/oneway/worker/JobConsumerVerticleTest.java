@@ -266,6 +266,81 @@ class JobConsumerVerticleTest {
         assertCommittedEverything();
     }
 
+    @Test
+    void runsGivenBackWhenTheirPartitionMovedDoNotCountAndAWorkerJoiningMidRunReleasesTheRunItGivesUp() throws Exception {
+        int side = tiny.defaults().sizeMultiple();
+        // What three rebalances during a long job leave on the log: three runs begun, each released as its partition
+        // moved. Counted as runs, it would be set aside now (ONEWAY_MAX_ATTEMPTS = 3) as a job that killed three workers.
+        JobRequest moved = job("alpha", "moved three times while running", 1, side, side);
+        String eventsTopic = config.get(Setting.EVENTS_TOPIC);
+        for (JobEvent e : List.of(JobEvent.started(moved, 1), JobEvent.released(moved), JobEvent.retrying(moved, 1, 1),
+                JobEvent.released(moved), JobEvent.retrying(moved, 1, 1), JobEvent.released(moved))) {
+            producer.send(new ProducerRecord<>(eventsTopic, moved.id(), e.toJson().encode())).get();
+        }
+        // Two long jobs, one on each partition of the jobs topic, in the engine of the only worker when a second joins
+        // the group: one partition moves to the newcomer, with the job running on it.
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        Map<String, List<Integer>> batchSizesByPrompt = new java.util.concurrent.ConcurrentHashMap<>();
+        config = config.with(Setting.BATCH_POLICY, "fixed").with(Setting.MAX_BATCH_WAIT_MS, 2_000);
+        deployWorker(tinyAfter(batch -> {
+            batch.forEach(r -> batchSizesByPrompt.computeIfAbsent(r.prompt(),
+                    k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(batch.size()));
+            if (batch.stream().anyMatch(r -> r.prompt().startsWith("long"))) {
+                running.countDown();
+                try {
+                    finish.await(2, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }));
+        JobRequest mate = job("beta", "a fresh job", 4, side, side);
+        submit(moved);
+        submit(mate);
+        Map<String, List<JobEvent>> first = awaitTerminal(List.of(moved, mate));
+        assertEquals(EventType.SUCCEEDED, last(first.get(moved.id())).type(), "run again, not set aside");
+        assertEquals(List.of(2), batchSizesByPrompt.get(moved.prompt()),
+                "run once, in a batch: not alone, as a job that a worker died under would");
+
+        List<JobRequest> long_ = List.of(job("alpha", "long, on partition 0", 2, side, side),
+                job("beta", "long, on partition 1", 3, side, side));
+        for (int partition = 0; partition < 2; partition++) {
+            JobRequest j = long_.get(partition);
+            producer.send(new ProducerRecord<>(jobsTopic(), partition, j.id(), j.toJson().encode())).get();
+        }
+        assertTrue(running.await(2, TimeUnit.MINUTES), "the long batch started");
+        // Joins the group (in a Vert.x of its own, as another process: the first one's engine thread is held), and the
+        // cooperative assignor moves one partition to it.
+        Vertx second = Vertx.vertx();
+        await(Workers.deploy(second, config, List.of(new ServedModel(MODEL, TinyModels.cached(TinyModels.Variant.SD15),
+                ImageEngine.of(tiny))), 1, new WorkerMetrics()));
+        String released = null;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        List<JobEvent> seen = new ArrayList<>();
+        while (released == null && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, String> r : events.poll(Duration.ofMillis(200))) {
+                JobEvent e = JobEvent.fromJson(new JsonObject(r.value()));
+                seen.add(e);
+                if (e.type() == EventType.RELEASED) {
+                    released = e.id();
+                }
+            }
+        }
+        finish.countDown();
+        assertTrue(released != null, "a job.released for the job whose partition moved");
+        Map<String, List<JobEvent>> byJob = awaitTerminal(long_);
+        seen.stream().filter(e -> byJob.containsKey(e.id())).forEach(e -> byJob.get(e.id()).add(0, e));
+        for (JobRequest j : long_) {
+            assertEquals(EventType.SUCCEEDED, last(byJob.get(j.id())).type());
+        }
+        String releasedId = released;
+        assertEquals(1, long_.stream().filter(j -> j.id().equals(releasedId)).count(), "one of the long jobs");
+        assertEquals(1, seen.stream().filter(e -> e.type() == EventType.RELEASED).count(), "only the moved one");
+        assertCommittedEverything();
+        await(second.close());
+    }
+
     /** The tiny engine, except that any batch holding the exploding prompt throws, as a device fault would. */
     private static ImageEngine explodingEngine(AtomicInteger soloRuns) {
         return tinyAfter(batch -> {
