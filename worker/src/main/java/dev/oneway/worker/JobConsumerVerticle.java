@@ -164,21 +164,37 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
      */
     @Override
     public Future<Map<TopicPartition, Long>> revoked(Collection<TopicPartition> partitions) {
+        return giveUp(partitions, true);
+    }
+
+    /**
+     * As {@link #revoked}, except that the runs under way are not released: a session that expired may be this
+     * process stalling on its job (swapping, a hung engine), and such a run must count.
+     */
+    @Override
+    public void lost(Collection<TopicPartition> partitions) {
+        giveUp(partitions, false);
+    }
+
+    private Future<Map<TopicPartition, Long>> giveUp(Collection<TopicPartition> partitions, boolean releaseRuns) {
         int returned = loop == null ? 0 : loop.giveBack(partitions);
         offsets.leaving(partitions);
-        return pipeline.settled(partitions, REVOKE_SETTLE_MS).compose(v -> release(partitions)).map(v -> {
-            Map<TopicPartition, Long> last = offsets.revoke(partitions);
-            LOG.info("Worker {} gives up {}; commits {}; {} waiting jobs go back to the group", workerId, partitions,
-                    last, returned);
-            return last;
-        });
+        return pipeline.settled(partitions, REVOKE_SETTLE_MS)
+                .compose(v -> releaseRuns ? release(partitions) : Future.<Void>succeededFuture())
+                .map(v -> {
+                    Map<TopicPartition, Long> last = offsets.revoke(partitions);
+                    LOG.info("Worker {} gives up {}; commits {}; {} waiting jobs go back to the group", workerId,
+                            partitions, last, returned);
+                    return last;
+                });
     }
 
     /**
      * Writes job.released for each job still running here on {@code partitions}: the group moved them, so these runs
      * are not the jobs' doing and do not count against ONEWAY_MAX_ATTEMPTS (a job running through three rebalances
-     * would otherwise be set aside as if it had killed three workers). A run that takes its worker down, or outlasts a
-     * stopping worker's grace period, writes none and counts. Bounded by the settle time; a release not written leaves
+     * would otherwise be set aside as if it had killed three workers). A run that takes its worker down, outlasts a
+     * stopping worker's grace period or stalls the process until its session expires ({@link #lost}) writes none and
+     * counts. Bounded by the settle time; a release not written leaves
      * the run counted.
      */
     private Future<Void> release(Collection<TopicPartition> partitions) {

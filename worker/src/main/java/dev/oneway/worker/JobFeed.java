@@ -46,6 +46,14 @@ final class JobFeed implements ConsumerRebalanceListener {
          */
         Future<Map<TopicPartition, Long>> revoked(Collection<TopicPartition> partitions);
 
+        /**
+         * Partitions already gone, without a chance to commit (this consumer's session expired: the process stalled,
+         * or lost the broker). By default as {@link #revoked}, its offsets unused.
+         */
+        default void lost(Collection<TopicPartition> partitions) {
+            revoked(partitions);
+        }
+
         void fetched(ConsumerRecords<String, String> records);
     }
 
@@ -274,7 +282,7 @@ final class JobFeed implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
         Set<TopicPartition> copy = Set.copyOf(partitions);
-        context.runOnContext(v -> owner.revoked(copy));
+        context.runOnContext(v -> owner.lost(copy));
     }
 
     private static Map<TopicPartition, OffsetAndMetadata> asMetadata(Map<TopicPartition, Long> offsets) {

@@ -59,6 +59,7 @@ final class Campaign implements AutoCloseable {
     static final String GATEWAY_KILL = "Gateway A kill -9 during submissions (clients retry on B)";
     static final String S3_DOWN = "S3 server down 20 s";
     static final String WORKER_SIGTERM = "Worker SIGTERM mid-batch";
+    static final String WORKER_JOINS = "A third worker joins mid-burst, then leaves (SIGTERM)";
     static final String SAME_KEY = "Same Idempotency-Key POSTed to A and B within milliseconds";
     static final String CHANGED_BODY = "Changed body on B right after A's 202 (must be 422)";
     static final String CANCEL_ON_B = "DELETE on B right after or while jobs start";
@@ -115,6 +116,7 @@ final class Campaign implements AutoCloseable {
             outcomes.add(step(this::gatewayKill));
             outcomes.add(step(this::s3Down));
             outcomes.add(step(this::workerSigterm));
+            outcomes.add(step(this::workerJoinsAndLeaves));
         }
         return outcomes;
     }
@@ -216,6 +218,43 @@ final class Campaign implements AutoCloseable {
             clock.restoredAt = System.currentTimeMillis();
         });
         return outcome;
+    }
+
+    /**
+     * Scaling out and back in mid-burst: the group rebalances twice while jobs run, and partitions move with jobs
+     * running on them (whose runs the old owner gives back, writing job.released) in both directions.
+     */
+    private Outcome workerJoinsAndLeaves() {
+        // Submissions spread three times as long as for the other faults: a worker takes seconds to start and join,
+        // and the jobs must still be arriving when it leaves again.
+        return faultScenario(WORKER_JOINS, plan.spreadMs() * 3, TAIL_MS, false, clock -> {
+            clock.awaitStarted(0.1);
+            clock.faultAt = System.currentTimeMillis();
+            deployment.startWorker(2);
+            deployment.awaitWorkerReady(2);
+            ChildProcess third = deployment.worker(2);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!third.output().contains("now consumes [") && System.currentTimeMillis() < deadline) {
+                Sleep.ms(100);
+            }
+            Sleep.ms(3_000); // running jobs of its own
+            third.terminate();
+            Integer exit = third.awaitExit(Duration.ofSeconds(60));
+            if (exit == null) {
+                third.kill();
+            }
+            String log = third.output();
+            clock.note("third worker", (log.contains("now consumes [") ? "got partitions" : "got NO partitions")
+                    + ", " + log.lines().filter(l -> SUCCEEDED_LINE.matcher(l).find()).count() + " jobs succeeded there, exit "
+                    + (exit == null ? "none after 60 s (killed)" : "code " + exit));
+            clock.note("runs released as partitions moved (all workers)", String.valueOf(
+                    countOf(deployment.worker(0).output() + deployment.worker(1).output() + log, "this run is not counted")));
+            clock.restoredAt = System.currentTimeMillis();
+        });
+    }
+
+    private static long countOf(String log, String what) {
+        return log.lines().filter(l -> l.contains(what)).count();
     }
 
     /** What a fault scenario has done and when; the fault thread sets it, the checks read it. */

@@ -52,13 +52,14 @@ final class Deployment implements AutoCloseable {
     private final int controllerPort = FreePorts.next();
     private final int s3Port = FreePorts.next();
     private final int[] gatewayPorts = {FreePorts.next(), FreePorts.next()};
-    private final int[] workerPorts = {FreePorts.next(), FreePorts.next()};
+    /** Workers 1 and 2 always run; worker 3 only while a scenario scales the group out. */
+    private final int[] workerPorts = {FreePorts.next(), FreePorts.next(), FreePorts.next()};
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private ChildProcess broker;
     private ChildProcess s3;
     private final ChildProcess[] gateways = new ChildProcess[2];
-    private final ChildProcess[] workers = new ChildProcess[2];
+    private final ChildProcess[] workers = new ChildProcess[3];
 
     Deployment(Path root, Map<Setting, String> workerSettings) {
         this.root = root.toAbsolutePath();
@@ -202,7 +203,8 @@ final class Deployment implements AutoCloseable {
     }
 
     List<ChildProcess> parts() {
-        return List.of(broker, s3, gateways[0], gateways[1], workers[0], workers[1]);
+        return java.util.stream.Stream.of(broker, s3, gateways[0], gateways[1], workers[0], workers[1], workers[2])
+                .filter(java.util.Objects::nonNull).toList();
     }
 
     Path logs() {
