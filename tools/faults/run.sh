@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full multi-process fault campaign: 3 repetitions of each fault (worker kill -9, broker kill -9 for 15 s,
-# gateway kill -9 during submissions, S3 down 20 s, worker SIGTERM mid-batch), 150 jobs each, plus the two-gateway
-# checks; every part of Oneway a separate JVM on 127.0.0.1. Rewrites docs/reliability.md with what it found.
+# gateway kill -9 during submissions, S3 down 20 s, worker SIGTERM mid-batch, a third worker joining mid-burst and
+# leaving), 150 jobs each, plus the two-gateway checks; every part of Oneway a separate JVM on
+# 127.0.0.1. Rewrites docs/reliability.md with what it found.
 #
 #   tools/faults/run.sh                 # full campaign (about an hour on a 2-core machine)
 #   FAULTS_IN_PROCESS=1 tools/faults/run.sh   # also run FaultToleranceTest first and append its table

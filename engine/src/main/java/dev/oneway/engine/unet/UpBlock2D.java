@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.oneway.engine.model.Weights;
-import dev.oneway.engine.nn.Conv2d;
+import dev.oneway.engine.nn.UpsampleConv2d;
 import dev.oneway.engine.nn.Ops;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.List;
  * diffusers' CrossAttnUpBlock2D and UpBlock2D: each resnet takes the running features concatenated with
  * one skip residual (latest first), optionally followed by a transformer; then a nearest 2x upsample + conv.
  */
-public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> attentions, Conv2d upsampler) {
+public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> attentions, UpsampleConv2d upsampler) {
 
     public static UpBlock2D load(Weights w, UNetConfig c, int index) {
         int blocks = c.blocks();
@@ -40,7 +40,7 @@ public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> at
             }
         }
         boolean last = index == blocks - 1;
-        Conv2d upsampler = last ? null : Conv2d.load(w.at("upsamplers").at(0).at("conv"), out, out, 3);
+        UpsampleConv2d upsampler = last ? null : UpsampleConv2d.load(w.at("upsamplers").at(0).at("conv"), out);
         return new UpBlock2D(resnets, attentions, upsampler);
     }
 
@@ -57,8 +57,7 @@ public record UpBlock2D(List<ResnetBlock2D> resnets, List<Transformer2DModel> at
             }
         }
         if (upsampler != null) {
-            NDArray last = h;
-            h = Ops.replacing(h, Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last), temb.jobs())), x);
+            h = Ops.replacing(h, upsampler.forward(h, temb.jobs()), x);
         }
         return h;
     }

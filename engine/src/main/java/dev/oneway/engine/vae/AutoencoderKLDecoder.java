@@ -6,6 +6,7 @@ import dev.oneway.engine.ModelException;
 import dev.oneway.engine.model.ModelConfig;
 import dev.oneway.engine.model.Weights;
 import dev.oneway.engine.nn.Conv2d;
+import dev.oneway.engine.nn.UpsampleConv2d;
 import dev.oneway.engine.nn.GroupNorm;
 import dev.oneway.engine.nn.Linear;
 import dev.oneway.engine.nn.Ops;
@@ -65,7 +66,7 @@ public final class AutoencoderKLDecoder {
         }
     }
 
-    record UpDecoderBlock2D(List<ResnetBlock2D> resnets, Conv2d upsampler) {
+    record UpDecoderBlock2D(List<ResnetBlock2D> resnets, UpsampleConv2d upsampler) {
         /** Closes every array it made but the result; {@code x} is the caller's. */
         NDArray forward(NDArray x) {
             NDArray h = x;
@@ -73,8 +74,7 @@ public final class AutoencoderKLDecoder {
                 h = Ops.replacing(h, r.forward(h, null), x);
             }
             if (upsampler != null) {
-                NDArray last = h;
-                h = Ops.replacing(h, Ops.scoped(() -> upsampler.forward(Ops.upsampleNearest2x(last))), x);
+                h = Ops.replacing(h, upsampler.forward(h), x);
             }
             return h;
         }
@@ -112,7 +112,7 @@ public final class AutoencoderKLDecoder {
             for (int j = 0; j < config.layersPerBlock() + 1; j++) {
                 resnets.add(ResnetBlock2D.load(b.at("resnets").at(j), j == 0 ? prev : out, out, 0, groups, 1e-6));
             }
-            Conv2d up = i == blocks - 1 ? null : Conv2d.load(b.at("upsamplers").at(0).at("conv"), out, out, 3);
+            UpsampleConv2d up = i == blocks - 1 ? null : UpsampleConv2d.load(b.at("upsamplers").at(0).at("conv"), out);
             up_blocks.add(new UpDecoderBlock2D(resnets, up));
             prev = out;
         }

@@ -11,6 +11,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.LayerNorm;
+import dev.oneway.engine.model.Weights;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -167,6 +169,44 @@ class TorchOpsTest {
             NDArray row = wide.get("{}:{}", i, i + 1);
             assertArrayEquals(linear.forward(row).toFloatArray(), batchLinear.get("{}:{}", i, i + 1).toFloatArray());
         }
+    }
+
+    @Test
+    void theUpsamplersPhaseConvolutionIsNearestUpsamplingThenA3x3Convolution() {
+        NDArray weight = manager.randomNormal(new Shape(48, 48, 3, 3)).mul(0.1f);
+        NDArray bias = manager.randomNormal(new Shape(48));
+        NDArray x = manager.randomNormal(new Shape(3, 48, 7, 5)); // odd sides: the edges' phases differ
+        NDArray expected = x.getNDArrayInternal().convolution(Ops.upsampleNearest2x(x), weight, bias, new Shape(1, 1),
+                new Shape(1, 1), new Shape(1, 1), 1).singletonOrThrow();
+        for (boolean bfloat16 : new boolean[] {false, true}) {
+            UpsampleConv2d up = UpsampleConv2d.load(weightsOf(Map.of("weight", weight, "bias", bias), bfloat16), 48);
+            assertTrue(up.phases() != null, "computed in phases on the CPU");
+            NDArray actual = up.forward(x);
+            assertEquals(new Shape(3, 48, 14, 10), actual.getShape());
+            if (bfloat16) {
+                double scale = expected.abs().max().getFloat();
+                assertClose(expected, actual, 0.01 * scale);
+            } else {
+                assertClose(expected, actual, 1e-4);
+            }
+            for (int i = 0; i < 3; i++) { // batch-invariant per job, as the convolution it replaces
+                assertArrayEquals(up.forward(x.get("{}:{}", i, i + 1)).toFloatArray(), actual.get("{}:{}", i, i + 1).toFloatArray());
+            }
+        }
+    }
+
+    private static Weights weightsOf(Map<String, NDArray> tensors, boolean bfloat16) {
+        return new Weights(new Weights.Source() {
+            @Override
+            public NDArray tensor(String key, long[] expectedShape) {
+                return tensors.get(key).duplicate();
+            }
+
+            @Override
+            public boolean contains(String key) {
+                return tensors.containsKey(key);
+            }
+        }, true, bfloat16);
     }
 
     @Test
