@@ -23,8 +23,17 @@ import dev.oneway.engine.model.Weights;
 public record UpsampleConv2d(Conv2d phases, Conv2d plain, long channels) {
 
     public static UpsampleConv2d load(Weights w, int channels) {
+        return of(w.get("weight", channels, channels, 3, 3), w.get("bias", channels), w);
+    }
+
+    /** A conv saved with bias=False (TAESD's): a zero bias here. */
+    public static UpsampleConv2d loadWithoutBias(Weights w, int channels) {
         NDArray weight = w.get("weight", channels, channels, 3, 3);
-        NDArray bias = w.get("bias", channels);
+        return of(weight, weight.getManager().zeros(new Shape(channels), weight.getDataType()), w);
+    }
+
+    private static UpsampleConv2d of(NDArray weight, NDArray bias, Weights w) {
+        long channels = weight.getShape().get(0);
         if (weight.getDevice().isGpu() || weight.getShape().dimension() != 4 || weight.getDataType() != DataType.FLOAT32) {
             return new UpsampleConv2d(null, Conv2d.of(weight, bias, 1, 1, w.batchInvariant(), w.bfloat16()), channels);
         }

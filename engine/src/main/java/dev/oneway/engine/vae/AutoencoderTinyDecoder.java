@@ -5,6 +5,7 @@ import dev.oneway.engine.ModelException;
 import dev.oneway.engine.model.ModelConfig;
 import dev.oneway.engine.model.Weights;
 import dev.oneway.engine.nn.Conv2d;
+import dev.oneway.engine.nn.UpsampleConv2d;
 import dev.oneway.engine.nn.Ops;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,15 +59,18 @@ public final class AutoencoderTinyDecoder {
         }
     }
 
-    /** One decoder stage: its blocks, then (but for the last stage) a 2x upsample, then a conv. */
-    record Stage(List<AutoencoderTinyBlock> blocks, boolean upsample, Conv2d conv) {
+    /**
+     * One decoder stage: its blocks, then a 2x upsample and a conv ({@code upsampleConv}), or for the last stage a
+     * conv alone ({@code conv}).
+     */
+    record Stage(List<AutoencoderTinyBlock> blocks, UpsampleConv2d upsampleConv, Conv2d conv) {
         NDArray forward(NDArray x) {
             NDArray h = x;
             for (AutoencoderTinyBlock block : blocks) {
                 h = block.forward(h);
             }
             NDArray last = h;
-            return Ops.scoped(() -> conv.forward(upsample ? Ops.upsampleNearest2x(last) : last));
+            return upsampleConv != null ? upsampleConv.forward(last) : Ops.scoped(() -> conv.forward(last));
         }
     }
 
@@ -97,10 +101,9 @@ public final class AutoencoderTinyDecoder {
                 index++; // the Upsample
             }
             int out = last ? config.outChannels() : ch[i];
-            Conv2d conv = last
-                    ? Conv2d.load(layers.at(index++), ch[i], out, 3)
-                    : Conv2d.loadWithoutBias(layers.at(index++), ch[i], out, 3);
-            stages.add(new Stage(blocks, !last, conv));
+            stages.add(last
+                    ? new Stage(blocks, null, Conv2d.load(layers.at(index++), ch[i], out, 3))
+                    : new Stage(blocks, UpsampleConv2d.loadWithoutBias(layers.at(index++), ch[i]), null));
             prev = out;
         }
     }
