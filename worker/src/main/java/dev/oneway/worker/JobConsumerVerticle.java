@@ -194,8 +194,7 @@ public final class JobConsumerVerticle extends VerticleBase implements JobFeed.O
      * are not the jobs' doing and do not count against ONEWAY_MAX_ATTEMPTS (a job running through three rebalances
      * would otherwise be set aside as if it had killed three workers). A run that takes its worker down, outlasts a
      * stopping worker's grace period or stalls the process until its session expires ({@link #lost}) writes none and
-     * counts. Bounded by the settle time; a release not written leaves
-     * the run counted.
+     * counts. Bounded by the settle time; a release not written leaves the run counted.
      */
     private Future<Void> release(Collection<TopicPartition> partitions) {
         List<Future<Void>> written = new ArrayList<>();

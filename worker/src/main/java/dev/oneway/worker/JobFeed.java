@@ -60,6 +60,8 @@ final class JobFeed implements ConsumerRebalanceListener {
     private static final Logger LOG = LoggerFactory.getLogger(JobFeed.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     private static final long HANDOVER_TIMEOUT_MS = 10_000;
+    /** How soon a failed commit is tried again (what is committable then: partitions gone meanwhile are not). */
+    static final long COMMIT_RETRY_MS = 1_000;
 
     private final KafkaConsumer<String, String> consumer;
     private final Map<String, Object> properties;
@@ -67,8 +69,6 @@ final class JobFeed implements ConsumerRebalanceListener {
     private final Context context;
     private final Owner owner;
     private final Thread thread;
-    /** How soon a failed commit is tried again (what is committable then: partitions gone meanwhile are not). */
-    static final long COMMIT_RETRY_MS = 1_000;
     private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean running = true;

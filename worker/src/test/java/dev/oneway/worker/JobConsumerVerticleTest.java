@@ -242,8 +242,7 @@ class JobConsumerVerticleTest {
         List<JobRequest> all = List.of(interrupted, killer, fresh.get(0), fresh.get(1));
         all.forEach(this::submit);
         Map<String, List<Integer>> batchSizesByPrompt = new java.util.concurrent.ConcurrentHashMap<>();
-        deployWorker(tinyAfter(batch -> batch.forEach(r -> batchSizesByPrompt.computeIfAbsent(r.prompt(),
-                k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(batch.size()))));
+        deployWorker(tinyAfter(batch -> recordSizes(batch, batchSizesByPrompt)));
 
         Map<String, List<JobEvent>> byJob = awaitTerminal(all);
         JobEvent failed = last(byJob.get(killer.id()));
@@ -284,8 +283,7 @@ class JobConsumerVerticleTest {
         Map<String, List<Integer>> batchSizesByPrompt = new java.util.concurrent.ConcurrentHashMap<>();
         config = config.with(Setting.BATCH_POLICY, "fixed").with(Setting.MAX_BATCH_WAIT_MS, 2_000);
         deployWorker(tinyAfter(batch -> {
-            batch.forEach(r -> batchSizesByPrompt.computeIfAbsent(r.prompt(),
-                    k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(batch.size()));
+            recordSizes(batch, batchSizesByPrompt);
             if (batch.stream().anyMatch(r -> r.prompt().startsWith("long"))) {
                 running.countDown();
                 try {
@@ -351,6 +349,12 @@ class JobConsumerVerticleTest {
                 throw new IllegalStateException("simulated device fault");
             }
         });
+    }
+
+    /** Notes, per prompt, the size of each batch a job of that prompt ran in. */
+    private static void recordSizes(List<GenerationRequest> batch, Map<String, List<Integer>> sizesByPrompt) {
+        batch.forEach(r -> sizesByPrompt.computeIfAbsent(r.prompt(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                .add(batch.size()));
     }
 
     /** The tiny engine, each batch first shown to {@code look} (which may throw, as a faulty device would). */

@@ -42,7 +42,7 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
     /** @param bfloat16 pack the weight in bfloat16 and compute in it (CPU only; see {@code EngineOptions}) */
     public static Conv2d of(NDArray weight, NDArray bias, int stride, int padding, boolean perImage, boolean bfloat16) {
         Conv2d plain = new Conv2d(weight, bias, stride, padding, perImage, false, false);
-        if (weight.getDevice().isGpu() || weight.getShape().dimension() != 4 || weight.getDataType() != DataType.FLOAT32) {
+        if (!packable(weight)) {
             return plain;
         }
         Conv2d packed;
@@ -59,6 +59,11 @@ public record Conv2d(NDArray weight, NDArray bias, int stride, int padding, bool
         }
         weight.close();
         return packed;
+    }
+
+    /** Whether {@link #of} packs this weight for oneDNN: a float32 convolution weight on the CPU. */
+    static boolean packable(NDArray weight) {
+        return !weight.getDevice().isGpu() && weight.getShape().dimension() == 4 && weight.getDataType() == DataType.FLOAT32;
     }
 
     public static Conv2d load(Weights w, int in, int out, int kernel) {

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.oneway.engine.model.Weights;
 
@@ -23,18 +22,17 @@ import dev.oneway.engine.model.Weights;
 public record UpsampleConv2d(Conv2d phases, Conv2d plain, long channels) {
 
     public static UpsampleConv2d load(Weights w, int channels) {
-        return of(w.get("weight", channels, channels, 3, 3), w.get("bias", channels), w);
+        return of(w.get("weight", channels, channels, 3, 3), w.get("bias", channels), channels, w);
     }
 
     /** A conv saved with bias=False (TAESD's): a zero bias here. */
     public static UpsampleConv2d loadWithoutBias(Weights w, int channels) {
         NDArray weight = w.get("weight", channels, channels, 3, 3);
-        return of(weight, weight.getManager().zeros(new Shape(channels), weight.getDataType()), w);
+        return of(weight, weight.getManager().zeros(new Shape(channels), weight.getDataType()), channels, w);
     }
 
-    private static UpsampleConv2d of(NDArray weight, NDArray bias, Weights w) {
-        long channels = weight.getShape().get(0);
-        if (weight.getDevice().isGpu() || weight.getShape().dimension() != 4 || weight.getDataType() != DataType.FLOAT32) {
+    private static UpsampleConv2d of(NDArray weight, NDArray bias, int channels, Weights w) {
+        if (!Conv2d.packable(weight)) {
             return new UpsampleConv2d(null, Conv2d.of(weight, bias, 1, 1, w.batchInvariant(), w.bfloat16()), channels);
         }
         // taps of a 2x2 window at rows (m, m+1) of the input padded by one: phase 0 (even output rows) is kernel rows

@@ -245,16 +245,17 @@ final class Campaign implements AutoCloseable {
             }
             String log = third.output();
             clock.note("third worker", (log.contains("now consumes [") ? "got partitions" : "got NO partitions")
-                    + ", " + log.lines().filter(l -> SUCCEEDED_LINE.matcher(l).find()).count() + " jobs succeeded there, exit "
+                    + ", " + countOf(log, l -> SUCCEEDED_LINE.matcher(l).find()) + " jobs succeeded there, exit "
                     + (exit == null ? "none after 60 s (killed)" : "code " + exit));
             clock.note("runs released as partitions moved (all workers)", String.valueOf(
-                    countOf(deployment.worker(0).output() + deployment.worker(1).output() + log, "this run is not counted")));
+                    countOf(deployment.worker(0).output() + deployment.worker(1).output() + log,
+                            l -> l.contains("this run is not counted"))));
             clock.restoredAt = System.currentTimeMillis();
         });
     }
 
-    private static long countOf(String log, String what) {
-        return log.lines().filter(l -> l.contains(what)).count();
+    private static long countOf(String log, java.util.function.Predicate<String> line) {
+        return log.lines().filter(line).count();
     }
 
     /** What a fault scenario has done and when; the fault thread sets it, the checks read it. */

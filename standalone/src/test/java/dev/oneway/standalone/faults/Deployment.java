@@ -202,11 +202,6 @@ final class Deployment implements AutoCloseable {
         }
     }
 
-    List<ChildProcess> parts() {
-        return java.util.stream.Stream.of(broker, s3, gateways[0], gateways[1], workers[0], workers[1], workers[2])
-                .filter(java.util.Objects::nonNull).toList();
-    }
-
     Path logs() {
         return logs;
     }
